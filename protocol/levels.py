@@ -1,0 +1,50 @@
+"""Rating levels, pause reasons and bad-rating reasons, with their Chinese labels.
+
+This is the one place where the Chinese labels live; devices, web pages and reports import
+them from here. Levels travel as names, never numbers (see docs/protocol.md).
+"""
+
+# Best first: the order of the five keys on the device, left to right.
+LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied")
+
+LEVEL_LABELS = {
+    "very_satisfied": "非常满意",
+    "satisfied": "满意",
+    "basic": "基本满意",
+    "dissatisfied": "不满意",
+    "very_dissatisfied": "非常不满意",
+}
+
+# 差评: these open a follow-up case.
+BAD_LEVELS = ("dissatisfied", "very_dissatisfied")
+# 好评 in the standard's statistics.
+GOOD_LEVELS = ("very_satisfied", "satisfied", "basic")
+
+# Offered on the rating keys after a bad rating; the fifth key skips.
+BAD_REASONS = ("attitude", "slow", "unclear", "process")
+BAD_REASON_LABELS = {
+    "attitude": "服务态度差",
+    "slow": "办理时间长",
+    "unclear": "告知不清楚",
+    "process": "流程太繁琐",
+}
+
+# Chosen on the five keys after 暂停.
+PAUSE_REASONS = ("meeting", "training", "meal", "away", "other")
+PAUSE_REASON_LABELS = {
+    "meeting": "会议",
+    "training": "培训",
+    "meal": "就餐",
+    "away": "临时离岗",
+    "other": "其他",
+}
+
+
+def is_bad(level):
+    """True for 不满意 and 非常不满意, the levels that open a follow-up case."""
+    return level in BAD_LEVELS
+
+
+def label(level):
+    """The Chinese label of a rating level name."""
+    return LEVEL_LABELS[level]
