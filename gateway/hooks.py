@@ -25,10 +25,12 @@ class GatewayError(Exception):
 class EventRefused(GatewayError, ValueError):
     """An event that is well-formed but not acceptable now (no open rating window, …)."""
 
-    def __init__(self, reason: str, detail: str = ""):
+    def __init__(self, reason: str, detail: str = "", reply: list[Command] | None = None):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+        # Commands still sent after the refusal is stored, e.g. "badge rejected" to the device.
+        self.reply = reply or []
 
 
 @dataclass
