@@ -1,0 +1,20 @@
+"""Simulated serial hardware behind pyserial URLs, driven by the same firmware drivers.
+
+After `register()`, `serial.serial_for_url("ypnfc://w-01")` reaches a simulated PN532 and
+`"yptts://w-01"` a simulated TTS module. pyserial finds a scheme's handler as the module
+`protocol_<scheme>` of this package, whose `Serial` class wraps one simulated device (see
+`port.DeviceSerial`); tests and the simulator reach the same device by name through
+`nfc.chip(name)` or `tts.module(name)`.
+"""
+
+from __future__ import annotations
+
+import serial
+
+PACKAGE = __name__
+
+
+def register() -> None:
+    """Make the simulator's URL schemes known to `serial.serial_for_url` (idempotent)."""
+    if PACKAGE not in serial.protocol_handler_packages:
+        serial.protocol_handler_packages.append(PACKAGE)
