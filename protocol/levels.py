@@ -48,3 +48,32 @@ def is_bad(level):
 def label(level):
     """The Chinese label of a rating level name."""
     return LEVEL_LABELS[level]
+
+# Queue (排队叫号): the hall's areas a service belongs to.
+AREAS = ("consult", "window", "helper")
+AREA_LABELS = {
+    "consult": "咨询辅导区",
+    "window": "办事窗口区",
+    "helper": "帮办代办",
+}
+
+# Who may be given a priority ticket (绿色通道); a guide checks before issuing one.
+PRIORITY_KINDS = ("elderly", "disabled", "military", "pregnant", "green")
+PRIORITY_LABELS = {
+    "elderly": "老年人",
+    "disabled": "残疾人",
+    "military": "军人",
+    "pregnant": "孕妇",
+    "green": "绿色通道",
+}
+
+# A queue ticket's life, as shown on its live status page.
+TICKET_STATES = ("waiting", "called", "parked", "missed", "done", "expired")
+TICKET_STATE_LABELS = {
+    "waiting": "等候中",
+    "called": "已叫号",
+    "parked": "暂挂",
+    "missed": "已过号",
+    "done": "已办结",
+    "expired": "已失效",
+}
