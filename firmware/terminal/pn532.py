@@ -331,8 +331,10 @@ class PN532:
         """Wake the chip, put it in normal mode and check it is a PN532."""
         self._port.reset_input_buffer()
         self._port.write(WAKEUP)
-        self._call(sam_configuration(), SAM_CONFIGURATION, timeout_s)
-        params = self._call(get_firmware_version(), GET_FIRMWARE_VERSION, timeout_s)
+        self._send(sam_configuration())
+        self._answer(SAM_CONFIGURATION, self._clock() + timeout_s)
+        self._send(get_firmware_version())
+        params = self._answer(GET_FIRMWARE_VERSION, self._clock() + timeout_s)
         firmware = parse_firmware_version(params)
         if firmware.ic != PN532_IC:
             raise ResponseError(f"chip reports IC {firmware.ic:02x}, a PN532 is {PN532_IC:02x}")
@@ -340,13 +342,18 @@ class PN532:
 
     def read_uid(self, timeout_s: float) -> bytes | None:
         """The UID of a card in the field, or None when none comes within `timeout_s`."""
-        frame = in_list_passive_target()
+        self._send(in_list_passive_target())
         try:
-            params = self._call(frame, IN_LIST_PASSIVE_TARGET, timeout_s)
+            params = self._answer(IN_LIST_PASSIVE_TARGET, self._clock() + timeout_s)
         except PN532Timeout:
             return self._abort_listing()
         targets = parse_passive_targets(params)
         return targets[0].uid if targets else None
+
+    def call(self, command: int, params: bytes = b"", timeout_s: float = 1.0) -> bytes:
+        """Send one command and return its answer's parameters."""
+        self._send(encode_command(command, params))
+        return self._answer(command, self._clock() + timeout_s)
 
     def _abort_listing(self) -> bytes | None:
         # The chip keeps looking for a card until the host sends an ACK (UM0701-02 6.2.1.3).
@@ -361,10 +368,11 @@ class PN532:
             return targets[0].uid if targets else None
         return None
 
-    def _call(self, frame: bytes, command: int, timeout_s: float) -> bytes:
+    def _send(self, frame: bytes) -> None:
         self._port.write(frame)
         self._wait_ack()
-        deadline = self._clock() + timeout_s
+
+    def _answer(self, command: int, deadline: float) -> bytes:
         message = self._next_message(deadline)
         for _ in range(self.RETRIES):
             if not isinstance(message, FrameError):
