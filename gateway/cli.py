@@ -8,7 +8,9 @@ import importlib
 import click
 
 # name -> "module:attribute" of a click command. Each part registers its own line here.
-SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS: dict[str, str] = {
+    "provision": "gateway.provision.cli:provision",
+}
 
 
 class LazyGroup(click.Group):
