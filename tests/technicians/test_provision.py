@@ -1,0 +1,139 @@
+"""Provisioning: the broker itself confines each device to its own topics."""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from support.broker import Broker
+
+from gateway.cli import main
+from gateway.provision import mqttpass
+from gateway.provision.registry import Site
+from protocol import topics
+
+from .mqttclient import Client
+
+
+def provision(site: Path, *args: str) -> str:
+    result = CliRunner().invoke(main, ["provision", *args, "--site", str(site)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture
+def secured(broker_readable_dir, hall):
+    """Two window terminals provisioned, and a Mosquitto that uses the generated files."""
+    site = broker_readable_dir / "site"
+    provision(site, "device", "--hall", hall, "--device", "w-a", "--window", "1")
+    provision(site, "device", "--hall", hall, "--device", "w-b", "--window", "2")
+    conf = (site / "broker" / "yuping.conf").read_text()
+    with Broker(extra_config=conf) as broker:
+        yield Site(site), broker
+
+
+def test_device_cannot_publish_under_another_devices_topic(secured, hall, uid):
+    site, broker = secured
+    gw = site.gateway(hall)
+    gateway = Client(broker.port, gw.user, gw.password, f"gw-{uid}")
+    a = site.device("w-a")
+    device = Client(broker.port, a.device, a.password, f"a-{uid}")
+    assert gateway.wait_connected() and device.wait_connected()
+    gateway.subscribe(topics.hall_events(hall))
+
+    device.publish(topics.event(hall, "w-b", "rating"), b'{"forged":true}')
+    device.publish(topics.event(hall, "w-a", "rating"), b'{"own":true}')
+
+    topic, payload = gateway.messages.get(timeout=5)
+    assert (topic, payload) == (topics.event(hall, "w-a", "rating"), b'{"own":true}')
+    with pytest.raises(queue.Empty):
+        gateway.messages.get(timeout=0.5)
+    gateway.close()
+    device.close()
+
+
+def test_device_reads_only_its_own_commands(secured, hall, uid):
+    site, broker = secured
+    gw = site.gateway(hall)
+    gateway = Client(broker.port, gw.user, gw.password, f"gw-{uid}")
+    a = site.device("w-a")
+    snoop = Client(broker.port, a.device, a.password, f"a-{uid}")
+    assert gateway.wait_connected() and snoop.wait_connected()
+    snoop.subscribe(topics.device_commands(hall, "w-b"))
+    snoop.subscribe(topics.device_commands(hall, "w-a"))
+
+    gateway.publish(topics.command(hall, "w-b", "session"), b"for b")
+    gateway.publish(topics.command(hall, "w-a", "session"), b"for a")
+
+    assert snoop.messages.get(timeout=5) == (topics.command(hall, "w-a", "session"), b"for a")
+    with pytest.raises(queue.Empty):
+        snoop.messages.get(timeout=0.5)
+    gateway.close()
+    snoop.close()
+
+
+def test_wrong_password_and_anonymous_are_refused(secured, uid):
+    site, broker = secured
+    wrong = Client(broker.port, "w-a", "not-the-password", f"x-{uid}")
+    anonymous = Client(broker.port, None, None, f"y-{uid}")
+    assert wrong.wait_connected() is False
+    assert anonymous.wait_connected() is False
+    wrong.close()
+    anonymous.close()
+
+
+def test_removed_device_is_refused_after_reload(secured, uid):
+    site, broker = secured
+    password = site.device("w-b").password
+    site.remove_device("w-b")
+    broker.restart()
+    client = Client(broker.port, "w-b", password, f"b-{uid}")
+    assert client.wait_connected() is False
+    client.close()
+
+
+def test_password_hash_matches_mosquitto_passwd(tmp_path):
+    path = tmp_path / "passwd"
+    path.touch()
+    subprocess.run(["mosquitto_passwd", "-b", str(path), "w-0012", "s3cret"], check=True)
+    hashed = path.read_text().strip().split(":", 1)[1]
+    assert mqttpass.verify(hashed, "s3cret")
+    assert not mqttpass.verify(hashed, "s3cret!")
+    ours = mqttpass.hash_password("s3cret")
+    assert ours.startswith("$7$101$") and mqttpass.verify(ours, "s3cret")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--hall", "ZZ", "--device", "w-1"], "hall id must match"),
+        (["--hall", "zz", "--device", "gateway"], "reserved"),
+        (["--hall", "zz", "--device", "w_1"], "device id must match"),
+        (["--hall", "zz", "--device", "r-1", "--kind", "ratingbox"], "must be paired"),
+        (
+            ["--hall", "zz", "--device", "r-1", "--kind", "ratingbox", "--paired", "w-9"],
+            "not provisioned",
+        ),
+    ],
+)
+def test_bad_provisioning_is_refused_and_changes_nothing(tmp_path, args, message):
+    site = tmp_path / "site"
+    result = CliRunner().invoke(main, ["provision", "device", "--site", str(site), *args])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert Site(site).devices() == []
+    assert not (site / "broker" / "passwd").exists()
+
+
+def test_duplicate_device_is_refused(tmp_path):
+    site = tmp_path / "site"
+    provision(site, "device", "--hall", "zz", "--device", "w-1")
+    before = (site / "broker" / "passwd").read_text()
+    result = CliRunner().invoke(
+        main, ["provision", "device", "--site", str(site), "--hall", "zz", "--device", "w-1"]
+    )
+    assert result.exit_code != 0 and "already provisioned" in result.output
+    assert (site / "broker" / "passwd").read_text() == before
