@@ -1,0 +1,119 @@
+"""The hall gateway: store, MQTT ingest, core rules (devices, shifts, ratings) and HTTP API.
+
+gw = Gateway(config)          # or Gateway(config, engine=...)
+gw.hooks.on("rating", fn)     # subsystems join the ingest (gateway/hooks.py)
+gw.routers.append(router)     # and the HTTP API (gateway/http/)
+gw.start(); ...; gw.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import sqlalchemy as sa
+
+import gateway.store.tables  # noqa: F401 - the core tables join the metadata before migrating
+from gateway.config import Config
+from gateway.devices import Presence, device_config
+from gateway.hooks import Hooks
+from gateway.ingest import Ingest
+from gateway.metrics import Metrics
+from gateway.mqtt import MqttLink
+from gateway.ratings import Ratings
+from gateway.registry import ensure_hall, hall_devices
+from gateway.shifts import Shifts
+from gateway.store import make_engine, migrate
+from gateway.timeutil import HallClock
+from protocol import codec, messages, topics
+
+log = logging.getLogger("yuping.gateway")
+
+
+class Gateway:
+    def __init__(self, config: Config, engine: sa.Engine | None = None) -> None:
+        self.config = config
+        self.hall = config.hall
+        self.engine = engine or make_engine(config.db)
+        self.clock = HallClock(config.timezone)
+        self.hooks = Hooks()
+        self.metrics = Metrics()
+        self.routers: list[Any] = []  # extra fastapi.APIRouter objects, mounted by gateway.http
+        host, port = config.broker_host_port
+        client_id = config.client_id or f"yuping-gateway-{config.hall}"
+        self.mqtt = MqttLink(config.hall, host, port, client_id, self._on_message)
+        self.ingest = Ingest(
+            self.engine, config.hall, self.hooks, self.metrics, self.mqtt.publish, config.batch_max
+        )
+        Presence(config, self.metrics).install(self.hooks)
+        Shifts(self.clock).install(self.hooks)
+        Ratings(self.clock).install(self.hooks)
+        self._http: Any = None
+        self._http_thread: threading.Thread | None = None
+
+    def _on_message(self, topic: str, payload: bytes) -> None:
+        self.ingest.submit(topic, payload)
+
+    def prepare(self) -> None:
+        """Migrate the store and register the configured hall (no network)."""
+        migrate(self.engine)
+        with self.engine.begin() as conn:
+            ensure_hall(conn, self.hall, self.config.hall_name)
+
+    def start(self, broker_timeout: float = 10.0) -> Gateway:
+        self.prepare()
+        self.ingest.start()
+        self.mqtt.start(broker_timeout)
+        if self.config.http_host_port:
+            self._start_http(*self.config.http_host_port)
+        log.info("gateway started", extra={"hall": self.hall})
+        return self
+
+    def stop(self) -> None:
+        """Store and ack what has arrived, say goodbye on the broker, close the store."""
+        if self._http is not None:
+            self._http.should_exit = True
+            if self._http_thread is not None:
+                self._http_thread.join(timeout=10)
+        self.ingest.stop()
+        self.mqtt.stop()
+        self.engine.dispose()
+        log.info("gateway stopped", extra={"hall": self.hall})
+
+    def __enter__(self) -> Gateway:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def send(self, device: str, kind: str, **fields: Any) -> None:
+        """Publish a command to a device now (outside the ingest, e.g. from the HTTP API)."""
+        body = messages.make_command(kind, int(time.time() * 1000), **fields)
+        self.mqtt.publish(topics.command(self.hall, device, kind), codec.encode_command(kind, body))
+
+    def push_config(self, device: str | None = None) -> int:
+        """Send cmd/config (badge list included for terminals) to one device or all; returns count."""
+        with self.engine.connect() as conn:
+            rows = hall_devices(conn, self.hall)
+            chosen = [rows[device]] if device else list(rows.values())
+            configs = [(row.id, device_config(conn, self.config, row)) for row in chosen]
+        for device_id, fields in configs:
+            self.send(device_id, "config", **fields)
+        return len(configs)
+
+    def http_app(self) -> Any:
+        from gateway.http import create_app
+
+        return create_app(self)
+
+    def _start_http(self, host: str, port: int) -> None:
+        import uvicorn
+
+        server = uvicorn.Server(
+            uvicorn.Config(self.http_app(), host=host, port=port, log_config=None)
+        )
+        self._http = server
+        self._http_thread = threading.Thread(target=server.run, name="yuping-http", daemon=True)
+        self._http_thread.start()

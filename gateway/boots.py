@@ -1,0 +1,63 @@
+"""Device clock correction (protocol/clock.py) with its per-(device, boot) estimates kept.
+
+An event of the device's newest boot counts as live: its receipt gives a candidate for the boot's
+start (receive time - up), and the earliest candidate wins. An event of an older boot was sent
+from the outbox after a reboot, so its delay is unknown and it only uses what is already known.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from gateway.store.sql import upsert
+from gateway.store.tables import device_boots
+from protocol import clock
+
+
+class BootClocks:
+    def __init__(self, hall: str) -> None:
+        self.hall = hall
+        self._starts: dict[tuple[str, int], int | None] = {}
+        self._newest: dict[str, int] = {}
+
+    def _known(self, conn: sa.Connection, device: str, boot: int) -> int | None:
+        key = (device, boot)
+        if key not in self._starts:
+            query = sa.select(device_boots.c.start_ms).where(
+                device_boots.c.hall == self.hall,
+                device_boots.c.device == device,
+                device_boots.c.boot == boot,
+            )
+            self._starts[key] = conn.execute(query).scalar()
+        return self._starts[key]
+
+    def _is_newest(self, conn: sa.Connection, device: str, boot: int) -> bool:
+        if device not in self._newest:
+            query = sa.select(sa.func.max(device_boots.c.boot)).where(
+                device_boots.c.hall == self.hall, device_boots.c.device == device
+            )
+            self._newest[device] = conn.execute(query).scalar() or 0
+        if boot >= self._newest[device]:
+            self._newest[device] = boot
+            return True
+        return False
+
+    def correct(
+        self, conn: sa.Connection, device: str, boot: int, ts: int, up: int, recv: int
+    ) -> int:
+        """The event's time on the gateway's clock; learns from live events."""
+        known = self._known(conn, device, boot)
+        if self._is_newest(conn, device, boot):
+            better = clock.better_boot_start(known, clock.boot_start_estimate(recv, up))
+            if better != known:
+                self._store(conn, device, boot, better)
+                known = better
+        return int(clock.corrected_time(ts, up, recv, known))
+
+    def _store(self, conn: sa.Connection, device: str, boot: int, start: int) -> None:
+        values = {"hall": self.hall, "device": device, "boot": boot, "start_ms": start}
+        upsert(conn, device_boots, ["hall", "device", "boot"], values, {"start_ms": start})
+        self._starts[(device, boot)] = start
+
+    def skew(self, device: str, boot: int, ts: int, up: int) -> int | None:
+        return clock.skew_ms(ts, up, self._starts.get((device, boot)))

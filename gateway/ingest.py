@@ -1,0 +1,307 @@
+"""MQTT ingest: validate, store durably, run the hooks, then ack — in batches.
+
+The MQTT callback only queues (topic, payload, receive time). One writer thread takes whatever
+has queued up (at most `batch_max`), stores it in ONE transaction and, after the commit, publishes
+the hooks' commands and then one ack per device listing the ids stored, found already stored
+(a redelivery) or refused by a rule. Commands go first so that a device holding its ack also holds
+the commands its event caused.
+
+Rejected (never stored, never acked), each with a counted and logged reason:
+  protocol.errors reasons  bad_topic, bad_payload, too_large, bad_field, unknown_kind,
+                           unsupported_version (a newer major protocol version)
+  unknown_device           the topic names a device not registered in this hall
+  device_mismatch          the event contradicts the device's registration: a hello whose kind
+                           or pairing differs, badge or clerk events from a rating box
+A device publishing under ANOTHER registered device's topic is indistinguishable here from that
+device; only the broker can tell, by checking the client's credentials against the topic (the
+ACL written by `yuping provision`, see docs/gateway.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from gateway.boots import BootClocks
+from gateway.hooks import Command, EventContext, EventRefused, Hooks
+from gateway.metrics import Metrics
+from gateway.registry import hall_devices
+from gateway.store.sql import insert_new
+from gateway.store.tables import devices, events, rejects
+from protocol import codec, ids, messages, topics
+from protocol.errors import ProtocolError
+
+log = logging.getLogger("yuping.ingest")
+
+Publish = Callable[[str, bytes], None]
+ACK_IDS_MAX = 500  # protocol.messages ACK ids limit
+STORE_ATTEMPTS = 3
+
+
+@dataclass
+class Inbound:
+    topic: str
+    payload: bytes
+    received_ms: int
+    mono: float  # time.monotonic() at receipt, for the ack latency
+
+
+@dataclass
+class BatchResult:
+    acks: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    acked_at: list[float] = field(default_factory=list)  # receipt times of acked events
+    commands: list[Command] = field(default_factory=list)
+
+
+class Rejected(Exception):
+    def __init__(self, reason: str, detail: str, device: str | None = None):
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+        self.device = device
+
+
+def contradiction(device: sa.Row, kind: str, body: dict) -> str | None:
+    """Why an event cannot come from this registered device, or None."""
+    if kind == "hello" and body["kind"] != device.kind:
+        return f"hello says {body['kind']}, registered as {device.kind}"
+    if kind == "hello" and body.get("paired") and body["paired"] != device.paired:
+        return f"hello pairs with {body['paired']}, registered with {device.paired}"
+    if kind in ("badge", "clerk") and device.kind != "terminal":
+        return f"a {device.kind} sends no {kind} events"
+    return None
+
+
+class Ingest:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        hall: str,
+        hooks: Hooks,
+        metrics: Metrics,
+        publish: Publish,
+        batch_max: int = 500,
+    ) -> None:
+        self.engine = engine
+        self.hall = hall
+        self.hooks = hooks
+        self.metrics = metrics
+        self.publish = publish
+        self.batch_max = batch_max
+        self.clocks = BootClocks(hall)
+        self.inbox: queue.Queue[Inbound | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, topic: str, payload: bytes) -> None:
+        """Called from the MQTT thread: queue only, never block on the store."""
+        self.inbox.put(Inbound(topic, bytes(payload), int(time.time() * 1000), time.monotonic()))
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="yuping-ingest", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Store and ack what was queued, then end the writer thread."""
+        if self._thread is not None:
+            self.inbox.put(None)
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            first = self.inbox.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.batch_max:
+                try:
+                    item = self.inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self.process(batch)
+                    return
+                batch.append(item)
+            self.process(batch)
+
+    def process(self, batch: list[Inbound]) -> None:
+        """Store a batch in one transaction (retried on store errors), then publish."""
+        for attempt in range(STORE_ATTEMPTS):
+            try:
+                result = self._store(batch)
+                break
+            except sa.exc.SQLAlchemyError as exc:
+                self.metrics.store_errors.inc()
+                log.error("store failed", extra={"attempt": attempt + 1, "error": str(exc)[:300]})
+                time.sleep(0.2 * 2**attempt)
+        else:
+            # Nothing acked: every device keeps these events in its outbox and sends them again.
+            log.error("batch dropped after store errors", extra={"messages": len(batch)})
+            return
+        self.metrics.batch_size.observe(len(batch))
+        self._publish(result)
+
+    def _store(self, batch: list[Inbound]) -> BatchResult:
+        result = BatchResult()
+        with self.engine.begin() as conn:
+            registered = hall_devices(conn, self.hall)
+            for item in batch:
+                try:
+                    self._one(conn, item, registered, result)
+                except Rejected as exc:
+                    self._reject(conn, item, exc)
+        return result
+
+    def _one(
+        self, conn: sa.Connection, item: Inbound, registered: dict[str, sa.Row], result: BatchResult
+    ) -> None:
+        try:
+            msg = codec.decode(item.topic, item.payload)
+        except ProtocolError as exc:
+            raise Rejected(exc.reason, str(exc), _topic_device(item.topic)) from exc
+        where = msg.topic
+        if where.hall != self.hall or where.direction not in ("evt", "state"):
+            raise Rejected("bad_topic", f"not an event or state of hall {self.hall}")
+        if where.is_gateway:
+            return  # our own retained birth/will
+        device = registered.get(where.device)
+        if device is None:
+            raise Rejected(
+                "unknown_device", f"device {where.device!r} is not registered", where.device
+            )
+        if where.direction == "state":
+            self._state(conn, device, msg.body, item.received_ms)
+            return
+        problem = contradiction(device, msg.kind, msg.body)
+        if problem:
+            raise Rejected("device_mismatch", problem, where.device)
+        self._event(conn, item, device, msg.kind, msg.body, result)
+
+    def _event(
+        self,
+        conn: sa.Connection,
+        item: Inbound,
+        device: sa.Row,
+        kind: str,
+        body: dict,
+        result: BatchResult,
+    ) -> None:
+        boot, _seq = ids.split(body["id"])
+        at_ms = self.clocks.correct(conn, device.id, boot, body["ts"], body["up"], item.received_ms)
+        stored = insert_new(
+            conn,
+            events,
+            ["hall", "device", "event_id"],
+            hall=self.hall,
+            device=device.id,
+            event_id=body["id"],
+            kind=kind,
+            body=body,
+            ts=body["ts"],
+            up=body["up"],
+            at_ms=at_ms,
+            received_ms=item.received_ms,
+        )
+        result.acks[device.id].append(body["id"])
+        result.acked_at.append(item.mono)
+        if not stored:
+            self.metrics.duplicates.inc()
+            return
+        ctx = EventContext(
+            conn, self.hall, device.id, device.window, kind, body, at_ms, item.received_ms
+        )
+        self._dispatch(conn, ctx, result)
+
+    def _dispatch(self, conn: sa.Connection, ctx: EventContext, result: BatchResult) -> None:
+        try:
+            with conn.begin_nested():
+                self.hooks.dispatch(ctx)
+        except EventRefused as exc:
+            self._refused(conn, ctx, exc.reason, exc.detail)
+            result.commands.extend(exc.reply)
+            return
+        except Exception as exc:  # noqa: BLE001 - a hook's bug must not stop the ingest
+            log.exception("hook failed", extra={"device": ctx.device, "kind": ctx.kind})
+            self._refused(conn, ctx, "hook_error", f"{type(exc).__name__}: {exc}")
+            return
+        self.metrics.events.labels(ctx.kind).inc()
+        result.commands.extend(ctx.commands)
+
+    def _refused(self, conn: sa.Connection, ctx: EventContext, reason: str, detail: str) -> None:
+        self.metrics.refused.labels(reason).inc()
+        log.info(
+            "event refused",
+            extra={"device": ctx.device, "kind": ctx.kind, "id": ctx.body["id"], "reason": reason},
+        )
+        conn.execute(
+            events.update()
+            .where(
+                events.c.hall == self.hall,
+                events.c.device == ctx.device,
+                events.c.event_id == ctx.body["id"],
+            )
+            .values(refused=reason[:32], refused_detail=detail[:200])
+        )
+
+    def _state(self, conn: sa.Connection, device: sa.Row, body: dict, received_ms: int) -> None:
+        values: dict = {"online": body["online"], "last_seen_ms": received_ms}
+        if body.get("fw"):
+            values["fw"] = body["fw"]
+        conn.execute(
+            devices.update()
+            .where(devices.c.hall == self.hall, devices.c.id == device.id)
+            .values(**values)
+        )
+        online = sa.select(sa.func.count()).where(devices.c.hall == self.hall, devices.c.online)
+        self.metrics.online.set(conn.execute(online).scalar() or 0)
+
+    def _reject(self, conn: sa.Connection, item: Inbound, exc: Rejected) -> None:
+        self.metrics.rejects.labels(exc.reason).inc()
+        log.warning(
+            "message rejected",
+            extra={"reason": exc.reason, "detail": exc.detail[:200], "topic": item.topic[:200]},
+        )
+        conn.execute(
+            rejects.insert().values(
+                hall=self.hall,
+                device=exc.device,
+                topic=item.topic[:200],
+                reason=exc.reason[:32],
+                detail=exc.detail[:200],
+                received_ms=item.received_ms,
+            )
+        )
+
+    def _publish(self, result: BatchResult) -> None:
+        now = int(time.time() * 1000)
+        for command in result.commands:
+            self._send(command, now)
+        for device, acked in result.acks.items():
+            for start in range(0, len(acked), ACK_IDS_MAX):
+                chunk = acked[start : start + ACK_IDS_MAX]
+                self.publish(topics.ack(self.hall, device), codec.encode(messages.make_ack(chunk)))
+        done = time.monotonic()
+        for mono in result.acked_at:
+            self.metrics.ack_latency.observe(done - mono)
+
+    def _send(self, command: Command, now: int) -> None:
+        try:
+            body = messages.make_command(command.kind, now, **command.fields)
+            payload = codec.encode_command(command.kind, body)
+            topic = topics.command(self.hall, command.device, command.kind)
+        except ProtocolError:
+            log.exception("invalid command not sent", extra={"device": command.device})
+            return
+        self.publish(topic, payload)
+
+
+def _topic_device(topic: str) -> str | None:
+    parts = topic.split("/")
+    return parts[3][:32] if len(parts) > 3 else None

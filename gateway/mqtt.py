@@ -1,0 +1,91 @@
+"""The gateway's MQTT link: a persistent session, its birth and will, thread-safe publish."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from protocol import codec, messages, topics
+
+log = logging.getLogger("yuping.mqtt")
+
+OnMessage = Callable[[str, bytes], None]
+
+
+class MqttLink:
+    """Subscribes to a hall's device events and states with QoS 1 on a persistent session, so
+    events published while the gateway is down wait in the broker for it."""
+
+    def __init__(self, hall: str, host: str, port: int, client_id: str, on_message: OnMessage):
+        self.hall = hall
+        self.host = host
+        self.port = port
+        self.on_message = on_message
+        self.connected = threading.Event()
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+        )
+        self.client.max_inflight_messages_set(100)
+        self.client.max_queued_messages_set(0)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
+        self.client.will_set(topics.gateway_state(hall), self._state(False), qos=1, retain=True)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+
+    @staticmethod
+    def _state(online: bool) -> bytes:
+        return codec.encode(messages.make_state(online, kind="gateway"))
+
+    def start(self, timeout: float = 10.0) -> None:
+        self.client.connect_async(self.host, self.port, keepalive=30)
+        self.client.loop_start()
+        if not self.connected.wait(timeout):
+            log.warning("broker not reachable yet; retrying", extra={"broker": self.host})
+
+    def stop(self) -> None:
+        if self.connected.is_set():
+            self.client.publish(
+                topics.gateway_state(self.hall), self._state(False), 1, True
+            ).wait_for_publish(5)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        self.client.publish(topic, payload, qos=1)
+
+    def _on_connect(
+        self, client: mqtt.Client, _u: object, _f: object, rc: object, _p: object
+    ) -> None:
+        if getattr(rc, "is_failure", False):
+            log.error("broker refused connection", extra={"reason": str(rc)})
+            return
+        client.subscribe([(topics.hall_events(self.hall), 1), (topics.hall_states(self.hall), 1)])
+        client.publish(topics.gateway_state(self.hall), self._state(True), qos=1, retain=True)
+        log.info("connected to broker", extra={"broker": f"{self.host}:{self.port}"})
+
+    def _on_subscribe(
+        self, _c: mqtt.Client, _u: object, _mid: int, codes: list, _p: object
+    ) -> None:
+        failed = [code for code in codes if getattr(code, "is_failure", False)]
+        if failed:
+            log.error("broker refused the subscription", extra={"codes": [str(c) for c in failed]})
+            return
+        self.connected.set()  # subscribed: from now on no event of the hall is missed
+
+    def _on_disconnect(
+        self, _c: mqtt.Client, _u: object, _f: object, rc: object, _p: object
+    ) -> None:
+        self.connected.clear()
+        log.warning("disconnected from broker", extra={"reason": str(rc)})
+
+    def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
+        self.on_message(message.topic, bytes(message.payload))
