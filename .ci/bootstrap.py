@@ -76,7 +76,9 @@ def ensure_venv(extras: str) -> Path:
                 run(["apt-get", "install", "-y", "-qq", "python3-venv"])
                 run([sys.executable, "-m", "venv", str(VENV)])
             else:
-                sys.exit("[yuping] python3 cannot make a virtualenv; run: sudo apt-get install -y python3-venv")
+                sys.exit(
+                    "[yuping] python3 cannot make a virtualenv; run: sudo apt-get install -y python3-venv"
+                )
     stamp = VENV / f".installed-{extras}"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if not stamp.exists() or stamp.read_text() != digest:

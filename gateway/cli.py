@@ -10,6 +10,7 @@ import click
 # name -> "module:attribute" of a click command. Each part registers its own line here.
 SUBCOMMANDS: dict[str, str] = {
     "provision": "gateway.provision.cli:provision",
+    "flash": "gateway.flash.cli:flash",
 }
 
 

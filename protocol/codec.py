@@ -8,8 +8,8 @@ import json
 from protocol import messages, topics
 from protocol.errors import PayloadError, ProtocolError, TooLargeError
 
-MAX_EVENT_BYTES = 4096      # anything a device sends
-MAX_COMMAND_BYTES = 65536   # a config with the badge list is the largest command
+MAX_EVENT_BYTES = 4096  # anything a device sends
+MAX_COMMAND_BYTES = 65536  # a config with the badge list is the largest command
 
 
 def encode(msg, limit=MAX_COMMAND_BYTES):
@@ -33,12 +33,24 @@ def loads(payload, limit):
     if len(payload) > limit:
         raise TooLargeError("payload of %d bytes is over the %d byte limit" % (len(payload), limit))
     try:
-        value = json.loads(bytes(payload).decode("utf-8"))
+        value = _parse(bytes(payload).decode("utf-8"))
     except Exception as exc:  # noqa: BLE001 - any parser failure is the sender's fault
-        raise PayloadError("payload is not UTF-8 JSON: %s" % (type(exc).__name__,))
+        raise PayloadError("payload is not UTF-8 JSON: %s" % (type(exc).__name__,)) from None
     if not isinstance(value, dict):
         raise PayloadError("payload must be a JSON object")
     return value
+
+
+def _refuse_constant(name):
+    raise ValueError("non-standard JSON constant " + name)
+
+
+def _parse(text):
+    """json.loads that refuses NaN and Infinity, which no other JSON reader accepts."""
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except TypeError:
+        return json.loads(text)  # MicroPython: no keyword arguments; it has no NaN literal either
 
 
 class Message:
@@ -63,7 +75,7 @@ def decode(topic, payload):
     except ProtocolError:
         raise
     except Exception as exc:  # noqa: BLE001 - keep the promise: nothing but ProtocolError
-        raise PayloadError("malformed message: %s" % (type(exc).__name__,))
+        raise PayloadError("malformed message: %s" % (type(exc).__name__,)) from None
 
 
 def _decode(topic, payload):

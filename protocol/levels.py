@@ -49,6 +49,7 @@ def label(level):
     """The Chinese label of a rating level name."""
     return LEVEL_LABELS[level]
 
+
 # Queue (排队叫号): the hall's areas a service belongs to.
 AREAS = ("consult", "window", "helper")
 AREA_LABELS = {

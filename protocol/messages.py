@@ -15,8 +15,16 @@ CLERK_ACTIONS = ("call_next", "recall", "complete", "pause", "resume", "no_show"
 UNRATED_REASONS = ("timeout", "cancelled", "power_loss")
 SESSION_STATES = ("open", "closed", "rejected")
 TICKET_ACTIONS = ("call", "recall", "clear")
-UPDATE_STATES = ("offered", "downloading", "verified", "installed", "healthy",
-                 "failed", "rolled_back", "refused")
+UPDATE_STATES = (
+    "offered",
+    "downloading",
+    "verified",
+    "installed",
+    "healthy",
+    "failed",
+    "rolled_back",
+    "refused",
+)
 MESSAGE_LEVELS = ("info", "warning", "error")
 BADGE_ACTIONS = ("login", "logout")
 
@@ -69,11 +77,11 @@ def _event_ids(name, value):
 
 
 SERVICE_FIELDS = {
-    "ticket": _opt(_text(16)),          # "A012"
-    "service": _opt(_text(32)),         # service id, e.g. "realestate"
-    "service_name": _opt(_text(32)),    # "不动产登记"
-    "matter": _opt(_text(64)),          # 事项 code
-    "case_no": _opt(_text(64)),         # 办件编号
+    "ticket": _opt(_text(16)),  # "A012"
+    "service": _opt(_text(32)),  # service id, e.g. "realestate"
+    "service_name": _opt(_text(32)),  # "不动产登记"
+    "matter": _opt(_text(64)),  # 事项 code
+    "case_no": _opt(_text(64)),  # 办件编号
 }
 
 CLERK_FIELDS = {
@@ -91,8 +99,8 @@ BADGE_ENTRY_FIELDS = {
 COMMON_EVENT = {
     "v": _req(_int(1, 1)),
     "id": _req(f.event_id),
-    "ts": _req(f.timestamp),            # device wall clock, ms since epoch (may be wrong)
-    "up": _req(_int()),                 # ms since this boot (monotonic): corrects a wrong clock
+    "ts": _req(f.timestamp),  # device wall clock, ms since epoch (may be wrong)
+    "up": _req(_int()),  # ms since this boot (monotonic): corrects a wrong clock
 }
 
 EVENTS = {
@@ -100,7 +108,7 @@ EVENTS = {
         "kind": _req(_choice(DEVICE_KINDS)),
         "fw": _req(_text(32)),
         "boot": _req(_int(0, 9999999999)),
-        "paired": _opt(_text(32)),      # a rating box names the terminal it serves
+        "paired": _opt(_text(32)),  # a rating box names the terminal it serves
     },
     "heartbeat": {
         "uptime_s": _req(_int()),
@@ -112,14 +120,14 @@ EVENTS = {
     "badge": {
         "uid": _req(lambda n, v: f.hex_text(n, v, 8, 20)),  # 4, 7 or 10 byte NFC UID
         "action": _req(_choice(BADGE_ACTIONS)),
-        "offline": _opt(f.boolean),     # decided from the pushed badge list while offline
+        "offline": _opt(f.boolean),  # decided from the pushed badge list while offline
     },
     "clerk": {
         "action": _req(_choice(CLERK_ACTIONS)),
         "reason": _opt(_choice(PAUSE_REASONS)),
     },
     "rw_open": {
-        "rw": _req(f.event_id),         # the rating window id: the id of this very event
+        "rw": _req(f.event_id),  # the rating window id: the id of this very event
         "timeout_s": _req(_int(1, 600)),
         "by": _req(_choice(("clerk", "queue"))),
         "service": _opt(_service),
@@ -127,7 +135,9 @@ EVENTS = {
     "rating": {
         "rw": _req(f.event_id),
         "level": _req(_choice(LEVELS)),
-        "reasons": _opt(lambda n, v: f.items(n, v, 4, lambda n2, v2: f.choice(n2, v2, BAD_REASONS))),
+        "reasons": _opt(
+            lambda n, v: f.items(n, v, 4, lambda n2, v2: f.choice(n2, v2, BAD_REASONS))
+        ),
         "channel": _opt(_choice(("keys", "phone"))),
     },
     "unrated": {
@@ -146,22 +156,22 @@ EVENTS = {
 
 COMMON_COMMAND = {
     "v": _req(_int(1, 1)),
-    "ts": _req(f.timestamp),            # gateway clock
+    "ts": _req(f.timestamp),  # gateway clock
 }
 
 COMMANDS = {
     "session": {
         "state": _req(_choice(SESSION_STATES)),
         "clerk": _opt(_clerk),
-        "window": _opt(_text(16)),      # window label shown on the device, e.g. "3号窗口"
-        "reason": _opt(_text(64)),      # why a badge was rejected, in Chinese
+        "window": _opt(_text(16)),  # window label shown on the device, e.g. "3号窗口"
+        "reason": _opt(_text(64)),  # why a badge was rejected, in Chinese
     },
     "ticket": {
         "action": _req(_choice(TICKET_ACTIONS)),
         "ticket": _opt(_text(16)),
         "service_name": _opt(_text(32)),
-        "display": _opt(_text(64)),     # "A012 请到3号窗口"
-        "voice": _opt(_text(64)),       # "请A012号到3号窗口办理"
+        "display": _opt(_text(64)),  # "A012 请到3号窗口"
+        "voice": _opt(_text(64)),  # "请A012号到3号窗口办理"
     },
     "prompt": {
         "timeout_s": _req(_int(1, 600)),
@@ -173,7 +183,7 @@ COMMANDS = {
         "rating_timeout_s": _opt(_int(1, 600)),
         "badge_key": _opt(lambda n, v: f.hex_text(n, v, 32, 128)),
         "badges": _opt(lambda n, v: f.items(n, v, 500, _badge_entry)),
-        "rate_url": _opt(_text(200)),   # base of the QR code for rating on a phone
+        "rate_url": _opt(_text(200)),  # base of the QR code for rating on a phone
         "paired": _opt(_text(32)),
     },
     "update": {
@@ -181,12 +191,12 @@ COMMANDS = {
         "version": _req(_text(32)),
         "url": _req(_text(300)),
         "sha256": _req(lambda n, v: f.hex_text(n, v, 64, 64)),
-        "sig": _req(_text(200)),        # Ed25519 signature of the sha256, base64
+        "sig": _req(_text(200)),  # Ed25519 signature of the sha256, base64
         "size": _req(_int(1, 2**31)),
     },
     "message": {
         "level": _req(_choice(MESSAGE_LEVELS)),
-        "text": _req(_text(64)),        # shown on the device screen, in Chinese
+        "text": _req(_text(64)),  # shown on the device screen, in Chinese
         "code": _opt(_text(32)),
     },
 }

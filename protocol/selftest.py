@@ -21,15 +21,29 @@ def check_topics():
     parsed = topics.parse("yp/1/zz-1/w-01/evt/rating")
     assert parsed.parts() == ("zz-1", "w-01", "evt", "rating")
     assert topics.parse("yp/1/zz-1/gateway/state").is_gateway
-    for bad in ("yp/1/zz/w/evt/+", "yp/1/ZZ/w/ack", "yp/1/zz/w/evt/rating/x", "yp//zz/w/ack",
-                "yp/1/zz/gateway/ack", "yp/1/zz/w", "xx/1/zz/w/ack"):
+    for bad in (
+        "yp/1/zz/w/evt/+",
+        "yp/1/ZZ/w/ack",
+        "yp/1/zz/w/evt/rating/x",
+        "yp//zz/w/ack",
+        "yp/1/zz/gateway/ack",
+        "yp/1/zz/w",
+        "xx/1/zz/w/ack",
+    ):
         _raises(TopicError, topics.parse, bad)
     _raises(VersionError, topics.parse, "yp/2/zz/w/ack")
 
 
 def check_roundtrip():
-    msg = messages.make_event("rating", "3-17", 1764201600000, 5000, rw="3-16",
-                              level="very_dissatisfied", reasons=["slow"])
+    msg = messages.make_event(
+        "rating",
+        "3-17",
+        1764201600000,
+        5000,
+        rw="3-16",
+        level="very_dissatisfied",
+        reasons=["slow"],
+    )
     raw = codec.encode_event("rating", msg)
     back = codec.decode(topics.event("zz", "w-01", "rating"), raw)
     assert back.body == msg and back.kind == "rating"
@@ -39,10 +53,17 @@ def check_roundtrip():
 
 def check_rejects():
     topic = topics.event("zz", "w-01", "rating")
-    for payload in (b"", b"[]", b"{", b"\xff\xfe", b'{"v":1}', b'{"v":2,"id":"1-1"}',
-                    b'{"v":1,"id":"1-1","ts":1,"up":1,"rw":"1-1","level":3}',
-                    b'{"v":1,"id":"01-1","ts":1,"up":1,"rw":"1-1","level":"satisfied"}',
-                    b'{"v":true,"id":"1-1","ts":1,"up":1,"rw":"1-1","level":"satisfied"}'):
+    for payload in (
+        b"",
+        b"[]",
+        b"{",
+        b"\xff\xfe",
+        b'{"v":1}',
+        b'{"v":2,"id":"1-1"}',
+        b'{"v":1,"id":"1-1","ts":1,"up":1,"rw":"1-1","level":3}',
+        b'{"v":1,"id":"01-1","ts":1,"up":1,"rw":"1-1","level":"satisfied"}',
+        b'{"v":true,"id":"1-1","ts":1,"up":1,"rw":"1-1","level":"satisfied"}',
+    ):
         _raises(ProtocolError, codec.decode, topic, payload)
     _raises(ProtocolError, codec.decode, topic, b" " * (codec.MAX_EVENT_BYTES + 1))
 

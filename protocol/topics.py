@@ -23,10 +23,7 @@ _KIND_CHARS = "abcdefghijklmnopqrstuvwxyz_"
 def _valid(text, chars, longest):
     if not isinstance(text, str) or not 1 <= len(text) <= longest:
         return False
-    for ch in text:
-        if ch not in chars:
-            return False
-    return True
+    return all(ch in chars for ch in text)
 
 
 def valid_id(text):
@@ -108,6 +105,9 @@ class Topic:
 
     def __eq__(self, other):
         return isinstance(other, Topic) and self.parts() == other.parts()
+
+    def __hash__(self):
+        return hash(self.parts())
 
     def __repr__(self):
         return "Topic(%r, %r, %r, %r)" % self.parts()

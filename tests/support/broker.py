@@ -42,7 +42,11 @@ class Broker:
         self.conf = self.dir / "mosquitto.conf"
         lines = [CONFIG.read_text(), f"listener {self.port} 127.0.0.1"]
         if persistence:
-            lines += ["persistence true", f"persistence_location {self.dir}/", "autosave_interval 1"]
+            lines += [
+                "persistence true",
+                f"persistence_location {self.dir}/",
+                "autosave_interval 1",
+            ]
         lines.append(extra_config)
         self.conf.write_text("\n".join(lines) + "\n")
         self.proc: subprocess.Popen[bytes] | None = None
