@@ -1,6 +1,6 @@
 """Reading and writing the small TOML files of the site registry and device configs.
 
-Python reads TOML (tomllib) but does not write it; these files hold only strings, integers,
+Python reads TOML (tomllib) but does not write it; these files hold only strings, numbers,
 booleans, lists of those and one level of tables, which is all `dumps` supports.
 """
 
@@ -18,8 +18,8 @@ from gateway.provision.errors import SiteError
 def _value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, int | float):
+        return repr(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)  # JSON string escapes are valid TOML
     if isinstance(value, list | tuple):

@@ -14,8 +14,7 @@ from gateway.cli import main
 from gateway.provision import mqttpass
 from gateway.provision.registry import Site
 from protocol import topics
-
-from .mqttclient import Client
+from technicians.mqttclient import Client
 
 
 def provision(site: Path, *args: str) -> str:

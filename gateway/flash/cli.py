@@ -1,0 +1,46 @@
+"""`yuping flash`: put a provisioned device's software and credentials onto it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gateway.provision.cli import site_option
+from gateway.provision.errors import TechnicianError
+from gateway.provision.registry import Site
+
+
+@click.group()
+def flash() -> None:
+    """Prepare a Raspberry Pi terminal's SD card or flash a Pico W rating box."""
+
+
+@flash.command("pi")
+@site_option
+@click.option("--device", required=True, help="A provisioned window terminal, e.g. w-0012")
+@click.option(
+    "--boot",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The mounted boot (FAT) partition of a Raspberry Pi OS card",
+)
+@click.option(
+    "--hardware", type=click.Path(path_type=Path, dir_okay=False), help="Pin profile TOML"
+)
+@click.option("--mount", default="/boot/firmware", show_default=True, help="Where the Pi mounts it")
+@click.option("--wheels", type=click.Path(path_type=Path, file_okay=False), help="Offline wheels")
+def pi(
+    site: Path, device: str, boot: Path, hardware: Path | None, mount: str, wheels: Path | None
+) -> None:
+    """Write the device config, credentials and first-boot setup onto a Pi's boot partition."""
+    from gateway.flash.pi import flash_pi
+
+    try:
+        config = flash_pi(Site(site), device, boot, hardware, mount, wheels)
+    except (TechnicianError, ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"wrote {config}")
+    click.echo(
+        "first boot installs yuping-device.service; the terminal says hello when it connects"
+    )
