@@ -513,7 +513,7 @@ class QueueEngine:
         window = self.config.window(window_id)
         if not clerk:
             raise e.NoClerk(f"{window.label}无人登录，请先刷工牌上岗")
-        return window, self._win(window.id)
+        return window, self._windows.get(window.id) or WindowState()
 
     def _free_window(self, window_id: str | None, clerk: str | None) -> tuple[Window, WindowState]:
         window, state = self._staffed(window_id, clerk)
