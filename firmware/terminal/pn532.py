@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from firmware.terminal.errors import TerminalError
+
 ACK_FRAME = bytes.fromhex("0000ff00ff00")
 NACK_FRAME = bytes.fromhex("0000ffff0000")
 ERROR_FRAME = bytes.fromhex("0000ff01ff7f8100")
@@ -41,8 +43,8 @@ MAX_NORMAL_BODY = 255  # LEN is one byte
 MAX_BODY = 265  # the PN532's frame buffer: TFI plus up to 264 data bytes
 
 
-class PN532Error(Exception):
-    """Root of everything the badge reader can raise."""
+class PN532Error(TerminalError):
+    """Base of everything the badge reader can raise."""
 
 
 class FrameError(PN532Error, ValueError):
@@ -51,6 +53,10 @@ class FrameError(PN532Error, ValueError):
 
 class ChecksumError(FrameError):
     """A frame whose length (LCS) or data (DCS) checksum does not add up."""
+
+
+class ReaderPortError(PN532Error, OSError):
+    """The serial port named for the reader cannot be opened."""
 
 
 class PN532Timeout(PN532Error, TimeoutError):
@@ -439,3 +445,21 @@ class BadgeReader:
         repeat = uid == self._last_uid and now - self._last_seen < self._debounce_s
         self._last_uid, self._last_seen = uid, now
         return None if repeat else uid
+
+
+def open_reader(url: str, debounce_s: float = 3.0, baudrate: int = 115200) -> BadgeReader:
+    """The badge reader on a serial device path or URL (`ypnfc://w-01` in the simulator),
+    woken and checked: raises PN532Error if no PN532 answers there."""
+    import serial  # the codec above needs no pyserial
+
+    try:
+        port = serial.serial_for_url(url, baudrate=baudrate)
+    except (serial.SerialException, ValueError) as exc:
+        raise ReaderPortError(f"cannot open the badge reader's port {url}: {exc}") from exc
+    pn532 = PN532(port)
+    try:
+        pn532.begin()
+    except PN532Error:
+        port.close()
+        raise
+    return BadgeReader(pn532, debounce_s=debounce_s)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
 
+from firmware.terminal.errors import TerminalError
 from firmware.terminal.pn532 import SerialPort
 
 HEADER = 0xFD
@@ -43,8 +44,8 @@ MAX_TEXT_BYTES = {"syn6288": 200, "xfs5152": 4000}
 MAX_MUSIC = 15
 
 
-class TTSError(Exception):
-    """Root of everything the voice module can raise."""
+class TTSError(TerminalError):
+    """Base of everything the TTS module driver can raise."""
 
 
 class TTSTextError(TTSError, ValueError):
@@ -201,6 +202,7 @@ class SerialTTS:
 
     ANSWER_TIMEOUT_S = 0.5
     STATUS_EVERY_S = 0.5  # ask when the module has been quiet this long while we wait
+    SLICE_S = 0.05  # how often a wait looks at its cancel flag
 
     def __init__(
         self,
@@ -217,6 +219,10 @@ class SerialTTS:
         self.music = music
         self._clock = clock
 
+    def check(self, text: str) -> None:
+        """Raise TTSTextError now if `text` cannot be sent to this module."""
+        encode_speak(text, self.chip, self.encoding, self.music)
+
     def speak(self, text: str) -> None:
         """Start speaking `text`; returns once the module has accepted the frame."""
         frame = encode_speak(text, self.chip, self.encoding, self.music)
@@ -229,15 +235,23 @@ class SerialTTS:
         self.speak(text)
         self.wait_idle(timeout_s=2.0 + 0.5 * len(text))
 
-    def wait_idle(self, timeout_s: float) -> None:
-        deadline = self._clock() + timeout_s
-        while (
-            answer := self._read_byte(min(deadline, self._clock() + self.STATUS_EVERY_S))
-        ) != IDLE:
-            if answer is None:
-                if self._clock() >= deadline:
-                    raise TTSTimeout(f"the {self.chip} was still speaking after {timeout_s} s")
+    def wait_idle(self, timeout_s: float, cancelled: Callable[[], bool] = lambda: False) -> bool:
+        """Wait for the end of speech: True once idle, False if `cancelled()` turned true first
+        (speech is then stopped). Asks for the status when the module stays quiet, in case
+        its own 0x4F was lost on the line."""
+        now = self._clock()
+        deadline, next_query = now + timeout_s, now + self.STATUS_EVERY_S
+        while not cancelled():
+            if self._read_byte(min(deadline, now + self.SLICE_S)) == IDLE:
+                return True
+            now = self._clock()
+            if now >= deadline:
+                raise TTSTimeout(f"the {self.chip} was still speaking after {timeout_s} s")
+            if now >= next_query:
                 self._port.write(encode_control(STATUS, self.chip))
+                next_query = now + self.STATUS_EVERY_S
+        self.stop()
+        return False
 
     def is_busy(self) -> bool:
         self._port.reset_input_buffer()
