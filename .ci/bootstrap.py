@@ -73,6 +73,7 @@ def ensure_venv(extras: str) -> Path:
         result = subprocess.run([sys.executable, "-m", "venv", str(VENV)])
         if result.returncode != 0:
             if os.geteuid() == 0 and shutil.which("apt-get"):
+                run(["apt-get", "update", "-qq"])
                 run(["apt-get", "install", "-y", "-qq", "python3-venv"])
                 run([sys.executable, "-m", "venv", str(VENV)])
             else:
