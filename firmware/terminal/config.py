@@ -16,7 +16,9 @@ from firmware.terminal.errors import ConfigError
 from protocol import topics
 
 DEFAULT_PATH = "/etc/yuping/device.toml"
-CLERK_KEYS = ("call_next", "recall", "complete", "pause")
+# Key names, shared by the keypad, the state machine and the simulator's control channel.
+RATING_KEYS = ("rate1", "rate2", "rate3", "rate4", "rate5")  # 非常满意 … 非常不满意, left to right
+CLERK_KEYS = ("call_next", "recall", "complete", "pause")  # 叫号 重呼 评价 暂停/恢复
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,14 @@ class Outbox:
         with self._lock:
             event_id = self._ids.next()
             body = dict(fields, **({own_id_as: event_id} if own_id_as else {}))
-            msg = messages.make_event(kind, event_id, self._wall_ms(), self._up_ms(), **body)
+            # Not messages.make_event: hello's own `kind` field would clash with its argument.
+            msg = {
+                "v": messages.VERSION,
+                "id": event_id,
+                "ts": self._wall_ms(),
+                "up": self._up_ms(),
+            }
+            msg.update(body)
             codec.encode_event(kind, msg)
             with self._tx():
                 if not self._make_room(kind):
