@@ -1,18 +1,20 @@
 """Errors of the display subsystem: the OLED, its bus and the font it draws with.
 
-One root, `DisplayError`; each leaf also inherits the built-in it resembles, so callers may
-catch either.
+`DisplayError` is the display's base under the terminal's root; each leaf also inherits the
+built-in it resembles, so callers may catch either.
 """
 
 from __future__ import annotations
 
+from firmware.terminal.errors import ConfigError, TerminalError
 
-class DisplayError(Exception):
+
+class DisplayError(TerminalError):
     """Anything that stops the terminal from drawing its screen."""
 
 
-class DisplayConfigError(DisplayError, ValueError):
-    """The display section of the device config is wrong."""
+class DisplayConfigError(DisplayError, ConfigError):
+    """The [display] section of the device config is wrong; `key` names the setting."""
 
 
 class DisplayNotFoundError(DisplayError, FileNotFoundError):
@@ -21,6 +23,10 @@ class DisplayNotFoundError(DisplayError, FileNotFoundError):
 
 class DisplayPermissionError(DisplayError, PermissionError):
     """The process may not open the I2C bus."""
+
+
+class DisplayBusError(DisplayError, OSError):
+    """Any other failure talking to the display over its bus."""
 
 
 class FontNotFoundError(DisplayError, FileNotFoundError):

@@ -31,6 +31,7 @@ ROW = 13  # pitch of 12 px text rows
 KEYS = 5
 BADGE_WIDTH = 61  # left column of the serving screen; the ticket gets the rest
 ELLIPSIS = "…"
+ON, OFF = 255, 0  # lit and dark pixels of a mode "1" image
 OFFLINE = "离线"
 # A line must not start with these; the character before them moves down with them.
 _NO_LINE_START = set("，。、；：？！）》」』”’%,.;:?!)")
@@ -45,7 +46,7 @@ def render(view: v.View, fonts: Fonts) -> Image.Image:
         screen = _SCREENS[view.mode]
     except KeyError:
         raise ScreenError(f"no screen for view mode {view.mode!r}; known: {v.MODES}") from None
-    image = Image.new("1", (WIDTH, HEIGHT), 0)
+    image = Image.new("1", (WIDTH, HEIGHT), OFF)
     screen(ImageDraw.Draw(image), view, fonts)
     return image
 
@@ -54,14 +55,17 @@ def render(view: v.View, fonts: Fonts) -> Image.Image:
 
 
 def _idle(draw: Draw, view: v.View, fonts: Fonts) -> None:
-    _header(draw, fonts, view.hall_name, view)
-    _centered(draw, 19, view.window_label, fonts.large)
-    _centered(draw, 43, "请刷工牌上岗", fonts.large)
+    _header(draw, fonts, view.window_label, view)
+    hall = wrap(view.hall_name, fonts.small, WIDTH, max_lines=2)
+    top = 23 if len(hall) == 1 else 17
+    for row, line in enumerate(hall):
+        _centered(draw, top + row * ROW, line, fonts.small)
+    _centered(draw, 46, "请刷工牌上岗", fonts.large)
 
 
 def _serving(draw: Draw, view: v.View, fonts: Fonts) -> None:
     _header(draw, fonts, view.window_label, view)
-    draw.line((BADGE_WIDTH + 1, 15, BADGE_WIDTH + 1, 63), fill=1)
+    draw.line((BADGE_WIDTH + 1, 15, BADGE_WIDTH + 1, 63), fill=ON)
     if view.clerk is not None:
         _badge(draw, view.clerk, fonts)
     _current_ticket(draw, view.ticket, fonts, left=BADGE_WIDTH + 3)
@@ -87,7 +91,8 @@ def _reasons(draw: Draw, view: v.View, fonts: Fonts) -> None:
 
 
 def _pause_select(draw: Draw, view: v.View, fonts: Fonts) -> None:
-    _header(draw, fonts, "请选择暂停原因", view)
+    _header(draw, fonts, view.window_label, view)
+    _centered(draw, 19, "请选择暂停原因", fonts.small)
     _key_legend(draw, fonts.small, [PAUSE_REASON_LABELS[r] for r in PAUSE_REASONS], rows=3)
 
 
@@ -106,7 +111,7 @@ def _message(draw: Draw, view: v.View, fonts: Fonts) -> None:
     if len(lines) > 3:
         font, top, pitch = fonts.small, ROW, ROW
         lines = wrap(text, font, WIDTH, max_lines=4)
-    top += (HEIGHT - top - (len(lines) * pitch - (pitch - font.size))) // 2
+    top += (HEIGHT - top - (len(lines) * pitch - (pitch - int(font.size)))) // 2
     for row, line in enumerate(lines):
         _centered(draw, top + row * pitch, line, font)
 
@@ -155,24 +160,33 @@ def _offline_mark(draw: Draw, font: Font) -> int:
     """The inverted "离线" box in the top right corner; returns its left edge."""
     left = WIDTH - _width(font, OFFLINE) - 3
     # 12 px glyphs leave their bottom row blank: one pixel down centres them in the box.
-    draw.rectangle((left, 0, WIDTH - 1, 12), fill=1)
-    _text(draw, (left + 2, 1), OFFLINE, font, fill=0)
+    draw.rectangle((left, 0, WIDTH - 1, 12), fill=ON)
+    _text(draw, (left + 2, 1), OFFLINE, font, fill=OFF)
     return left
 
 
 def _badge(draw: Draw, clerk: v.Clerk, fonts: Fonts) -> None:
-    """The electronic work badge: name large when it fits, else small on up to two lines."""
-    width = BADGE_WIDTH
-    if _width(fonts.large, clerk.name) <= width:
-        _text(draw, (0, 16), clerk.name, fonts.large)
-        staff_top = 38
-    else:
-        for row, line in enumerate(wrap(clerk.name, fonts.small, width, max_lines=2)):
-            _text(draw, (0, 14 + row * ROW), line, fonts.small)
-        # Digits sit low in their 12 px cell, so one pixel less pitch still leaves a gap.
-        staff_top = 14 + 2 * ROW - 1
-    _text(draw, (0, staff_top), "工号", fonts.small)
-    _text(draw, (0, staff_top + ROW), fit(clerk.staff_no, fonts.small, width), fonts.small)
+    """The electronic work badge: name (large when it fits), "工号", staff number. Nothing of
+    the identity is cut short; the "工号" label gives way when long texts need its row."""
+    name_font = fonts.large if _width(fonts.large, clerk.name) <= BADGE_WIDTH else fonts.small
+    name = [(line, name_font) for line in wrap(clerk.name, name_font, BADGE_WIDTH, max_lines=2)]
+    number = [(line, fonts.small) for line in wrap(clerk.staff_no, fonts.small, BADGE_WIDTH, 2)]
+    rows = [*name, ("工号", fonts.small), *number]
+    if _stack_height(rows) > HEIGHT - 14:
+        rows = [*name, *number]
+    y = 14 + (HEIGHT - 14 - _stack_height(rows)) // 2
+    for text, font in rows:
+        _text(draw, (0, y), text, font)
+        y += _pitch(font)
+
+
+def _stack_height(rows: Sequence[tuple[str, Font]]) -> int:
+    return sum(_pitch(font) for _text, font in rows) - 1
+
+
+def _pitch(font: Font) -> int:
+    """Row pitch: 12 px rows sit 13 px apart; the 16 px name gets more air below it."""
+    return ROW if font.size <= 12 else int(font.size) + 6
 
 
 def _current_ticket(draw: Draw, ticket: str | None, fonts: Fonts, left: int) -> None:
@@ -204,9 +218,9 @@ def _key_legend(draw: Draw, font: Font, labels: Sequence[str], rows: int) -> Non
         left, width = _column(key)[0], _column_width(key)
         inverted = key % 2 == 1
         if inverted:
-            draw.rectangle((left, top - 1, left + width - 1, HEIGHT - 1), fill=1)
+            draw.rectangle((left, top - 1, left + width - 1, HEIGHT - 1), fill=ON)
         for row, line in enumerate(lines, start=used - len(lines)):
-            _centered(draw, top + row * ROW, line, font, left, width, fill=0 if inverted else 1)
+            _centered(draw, top + row * ROW, line, font, left, width, fill=OFF if inverted else ON)
 
 
 def _legend_lines(label: str, suffix: str, font: Font, width: int, rows: int) -> list[str]:
@@ -229,8 +243,8 @@ def _column(key: int) -> tuple[int, int]:
 def _key_item(draw: Draw, font: Font, x: int, y: int, key: int, label: str) -> None:
     """A key number as a small lit key cap, then the label."""
     cap = _width(font, str(key)) + 3
-    draw.rectangle((x, y, x + cap - 1, y + 11), fill=1)
-    _text(draw, (x + 2, y), str(key), font, fill=0)
+    draw.rectangle((x, y, x + cap - 1, y + 11), fill=ON)
+    _text(draw, (x + 2, y), str(key), font, fill=OFF)
     _text(draw, (x + cap + 2, y), label, font)
 
 
@@ -252,12 +266,12 @@ def _qr(draw: Draw, url: str) -> None:
             "keep rating URLs under about 50 bytes"
         )
     offset = (QR_BOX - size * scale) // 2
-    draw.rectangle((offset, offset, offset + size * scale - 1, offset + size * scale - 1), fill=1)
+    draw.rectangle((offset, offset, offset + size * scale - 1, offset + size * scale - 1), fill=ON)
     for row, line in enumerate(modules):
         for col, dark in enumerate(line):
             if dark:
                 x, y = offset + col * scale, offset + row * scale
-                draw.rectangle((x, y, x + scale - 1, y + scale - 1), fill=0)
+                draw.rectangle((x, y, x + scale - 1, y + scale - 1), fill=OFF)
 
 
 def _qr_matrix(url: str) -> list[list[bool]]:
@@ -341,14 +355,14 @@ def _centered(
     font: Font,
     left: int = 0,
     width: int = WIDTH,
-    fill: int = 1,
+    fill: int = ON,
 ) -> None:
     text = fit(text, font, width)
     x = left + (width - _width(font, text)) // 2
     _text(draw, (x, y), text, font, fill)
 
 
-def _text(draw: Draw, xy: tuple[int, int], text: str, font: Font, fill: int = 1) -> None:
+def _text(draw: Draw, xy: tuple[int, int], text: str, font: Font, fill: int = ON) -> None:
     """Draw `text` so the top of a Chinese character's box lands on y."""
     x, y = xy
     draw.text((x, y - _ink_top(font)), text, font=font, fill=fill)
