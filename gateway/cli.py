@@ -11,6 +11,7 @@ import click
 SUBCOMMANDS: dict[str, str] = {
     "provision": "gateway.provision.cli:provision",
     "flash": "gateway.flash.cli:flash",
+    "device": "firmware.terminal.main:device",
 }
 
 
