@@ -117,7 +117,9 @@ def _message(draw: Draw, view: v.View, fonts: Fonts) -> None:
 
 
 def _rating_qr(draw: Draw, view: v.View, fonts: Fonts) -> None:
-    _qr(draw, view.qr_url or "")
+    if not view.qr_url:
+        raise ScreenError("rating_qr view needs qr_url")
+    _qr(draw, view.qr_url)
     right = WIDTH - QR_BOX - 2
     if view.offline:
         _offline_mark(draw, fonts.small)
@@ -255,16 +257,22 @@ def _key_item_width(font: Font, label: str) -> int:
 QR_BOX = 64  # the QR code gets the left square of the screen
 
 
+def qr_fits(url: str) -> bool:
+    """True when `url` makes a QR code drawn with 2 px modules, the smallest a phone reads off
+    this OLED: at most 53 bytes (version 3, error correction L). Longer URLs are refused."""
+    return bool(url) and QR_BOX // len(_qr_matrix(url)) >= 2
+
+
 def _qr(draw: Draw, url: str) -> None:
     """A dark-on-lit QR code with a one-module quiet zone, as large as whole pixels allow."""
+    if not qr_fits(url):
+        raise ScreenError(
+            f"QR payload of {len(url.encode())} bytes is too long to scan on a 64 px square; "
+            "rating URLs must stay within 53 bytes (check with screens.qr_fits)"
+        )
     modules = _qr_matrix(url)
     size = len(modules)
     scale = QR_BOX // size
-    if scale < 2:
-        raise ScreenError(
-            f"QR payload of {len(url.encode())} bytes is too long to scan on a 64 px square; "
-            "keep rating URLs under about 50 bytes"
-        )
     offset = (QR_BOX - size * scale) // 2
     draw.rectangle((offset, offset, offset + size * scale - 1, offset + size * scale - 1), fill=ON)
     for row, line in enumerate(modules):
@@ -274,13 +282,12 @@ def _qr(draw: Draw, url: str) -> None:
                 draw.rectangle((x, y, x + scale - 1, y + scale - 1), fill=OFF)
 
 
-def _qr_matrix(url: str) -> list[list[bool]]:
-    if not url:
-        raise ScreenError("rating_qr view needs qr_url")
+@lru_cache(maxsize=8)
+def _qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_L, border=1)
     code.add_data(url.encode())
     code.make(fit=True)
-    return code.get_matrix()
+    return tuple(tuple(row) for row in code.get_matrix())
 
 
 def _seconds(view: v.View) -> tuple[str, ...]:

@@ -24,7 +24,7 @@ from firmware.terminal.display_errors import (
     ScreenError,
 )
 from firmware.terminal.fonts import Fonts, find_font, load_fonts
-from firmware.terminal.screens import HEIGHT, WIDTH, fit, render, wrap
+from firmware.terminal.screens import HEIGHT, WIDTH, fit, qr_fits, render, wrap
 
 HEADER_ROWS = 13  # the header row and the gap under it
 
@@ -79,6 +79,14 @@ def test_rating_qr_with_a_url_too_long_to_scan_is_refused(fonts):
     view = replace(SAMPLES["rating_qr"], qr_url="https://yp.example.cn/r/" + "x" * 80)
     with pytest.raises(ScreenError, match="too long"):
         render(view, fonts)
+
+
+def test_qr_fits_says_which_urls_the_screen_can_show(fonts):
+    longest = "https://yp.example.cn/r/" + "x" * (53 - 24)
+    assert qr_fits(longest)
+    assert _decode_qr(render(replace(SAMPLES["rating_qr"], qr_url=longest), fonts)) == longest
+    assert not qr_fits(longest + "x")
+    assert not qr_fits("")
 
 
 def test_rating_qr_without_a_url_is_refused(fonts):
