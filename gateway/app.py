@@ -8,6 +8,7 @@ gw.start(); ...; gw.stop()
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 import time
@@ -31,9 +32,22 @@ from protocol import codec, messages, topics
 
 log = logging.getLogger("yuping.gateway")
 
+# name -> "module:function"; each subsystem (queue, follow-up, fleet …) adds ONE line here. The
+# function is called with the Gateway before it starts, to register hooks and HTTP routers.
+SUBSYSTEMS: dict[str, str] = {}
+
+
+def _install_subsystems(gw: Gateway, names: list[str] | None) -> None:
+    for name in SUBSYSTEMS if names is None else names:
+        module_name, attr = SUBSYSTEMS[name].split(":")
+        getattr(importlib.import_module(module_name), attr)(gw)
+
 
 class Gateway:
-    def __init__(self, config: Config, engine: sa.Engine | None = None) -> None:
+    def __init__(
+        self, config: Config, engine: sa.Engine | None = None, subsystems: list[str] | None = None
+    ) -> None:
+        """`subsystems`: names from SUBSYSTEMS to install; None installs them all."""
         self.config = config
         self.hall = config.hall
         self.engine = engine or make_engine(config.db)
@@ -50,6 +64,7 @@ class Gateway:
         Presence(config, self.metrics).install(self.hooks)
         Shifts(self.clock).install(self.hooks)
         Ratings(self.clock).install(self.hooks)
+        _install_subsystems(self, subsystems)
         self._http: Any = None
         self._http_thread: threading.Thread | None = None
 

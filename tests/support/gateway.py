@@ -13,6 +13,8 @@
                 assert dev.command("session")["clerk"]["name"] == "张三"
 
 - `GatewayHarness(broker, tmp_path, hall, db_url=pg_url)` runs on PostgreSQL instead (pg_url fixture).
+  `subsystems=[...]` picks which of gateway.app.SUBSYSTEMS to install (default: all); other
+  keyword arguments are gateway.config.Config fields (rating_timeout_s=…, attendance=…).
 - Before `start()` (or the `with`), `gw.gateway` is the unstarted `gateway.app.Gateway`: register
   hooks (`gw.gateway.hooks.on(...)`) and HTTP routers (`gw.gateway.routers.append(...)`) there, or
   pass `setup=callable(gateway)`. `gw.engine` reads the store; `gw.gateway.send(...)` commands.
@@ -56,13 +58,14 @@ class GatewayHarness:
         hall: str,
         db_url: str | None = None,
         setup: Any = None,
+        subsystems: list[str] | None = None,
         **config: Any,
     ) -> None:
         self.broker = broker
         self.hall = hall
         db = db_url or f"sqlite:///{tmp_path / f'{hall}.db'}"
         self.config = Config(hall=hall, broker=broker.url, db=db, **config)
-        self.gateway = Gateway(self.config)
+        self.gateway = Gateway(self.config, subsystems=subsystems)
         self.engine = self.gateway.engine
         self._devices: list[DeviceClient] = []
         if setup is not None:
