@@ -42,7 +42,20 @@ _ROTATIONS = (0, 2)
 
 
 def open_display(cfg: Mapping[str, Any]) -> Any:
-    """A luma device for the [display] config section; bus problems become DisplayError leaves."""
+    """A luma device for the [display] config section; bus problems become DisplayError leaves.
+
+    The whole section is checked before any hardware is touched."""
+    driver = _driver(cfg)
+    _font(cfg.get("font"))
+    rotate = _rotate(cfg.get("rotate", 0))
+    if driver == "dummy":
+        from luma.core.device import dummy
+
+        return dummy(width=WIDTH, height=HEIGHT, rotate=rotate, mode="1")
+    return _ssd1306(_port(cfg.get("port", 1)), _address(cfg.get("address", 0x3C)), rotate)
+
+
+def _driver(cfg: Mapping[str, Any]) -> str:
     driver = cfg.get("driver", "ssd1306")
     if driver not in _KEYS:
         raise DisplayConfigError(
@@ -51,12 +64,12 @@ def open_display(cfg: Mapping[str, Any]) -> Any:
     unknown = sorted(set(cfg) - _KEYS[driver])
     if unknown:
         raise DisplayConfigError(f"display.{unknown[0]}", f"is not a {driver} display setting")
-    rotate = _rotate(cfg.get("rotate", 0))
-    if driver == "dummy":
-        from luma.core.device import dummy
+    return str(driver)
 
-        return dummy(width=WIDTH, height=HEIGHT, rotate=rotate, mode="1")
-    return _ssd1306(_port(cfg.get("port", 1)), _address(cfg.get("address", 0x3C)), rotate)
+
+def _font(value: Any) -> None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise DisplayConfigError("display.font", f"must be a font file path, not {value!r}")
 
 
 def _ssd1306(port: int, address: int, rotate: int) -> Any:

@@ -159,6 +159,7 @@ def test_missing_i2c_bus_is_display_not_found():
         ({"driver": "ssd1306", "port": "1"}, "display.port", "bus number"),
         ({"driver": "dummy", "rotate": 1}, "display.rotate", "0 or 2"),
         ({"driver": "dummy", "rotate": "2"}, "display.rotate", "0 or 2"),
+        ({"driver": "dummy", "font": 3}, "display.font", "font file path"),
     ],
 )
 def test_bad_display_config_is_a_clear_error(cfg, key, says):
