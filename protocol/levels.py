@@ -78,3 +78,65 @@ TICKET_STATE_LABELS = {
     "done": "已办结",
     "expired": "已失效",
 }
+
+
+# Follow-up of a 差评 (差评整改): a case's states and the steps taken on it.
+CASE_STATES = ("open", "visited", "verified", "fixed", "explained", "closed", "appealed", "void")
+CASE_STATE_LABELS = {
+    "open": "待回访",
+    "visited": "已回访",
+    "verified": "已核实",
+    "fixed": "已整改",
+    "explained": "已说明",
+    "closed": "已办结",
+    "appealed": "申诉中",
+    "void": "申诉成立",
+}
+CASE_ACTION_LABELS = {
+    "open": "立案",
+    "visit": "回访",
+    "verify": "核实",
+    "fix": "整改",
+    "explain": "说明",
+    "citizen_view": "群众评价整改",
+    "close": "无法联系办结",
+    "reassign": "改派",
+    "appeal": "申诉",
+    "decide": "申诉裁定",
+    "escalate": "超期督办",
+}
+APPEAL_REASON_LABELS = {
+    "malicious": "恶意差评",
+    "mistaken": "误评",
+}
+
+# The standard's statistics, as report column headers.
+STAT_LABELS = {
+    "period": "统计周期",
+    "key": "编号",
+    "name": "名称",
+    "offered": "发起评价数",
+    "rated": "评价数",
+    "unrated": "未评价数",
+    "good": "好评数",
+    "bad": "差评数",
+    "excluded": "申诉剔除数",
+    "visited": "已回访数",
+    "resolved": "已整改数",
+    "on_time": "按时整改数",
+    "due": "应整改数",
+    "good_rate": "好评率",
+    "bad_rate": "差评率",
+    "unrated_rate": "未评价率",
+    "active_rate": "主动评价率",
+    "fix_rate": "差评整改率",
+    "visit_rate": "回访率",
+    "on_time_rate": "按时整改率",
+}
+STAT_GROUP_LABELS = {
+    "hall": "大厅",
+    "clerk": "工作人员",
+    "window": "窗口",
+    "service": "业务",
+    "matter": "事项",
+}
