@@ -194,6 +194,19 @@ def test_golden_artifacts_are_written_on_mismatch(tmp_path, monkeypatch, fonts):
     assert (tmp_path / "artifacts" / "idle.actual.png").exists()
 
 
+def test_goldens_are_skipped_with_the_reason_on_another_font_file(tmp_path, monkeypatch, fonts):
+    import support.golden as golden
+
+    record = tmp_path / "FONT.json"
+    record.write_text('{"file": "wqy-zenhei.ttc", "sha256": "' + "0" * 64 + '"}')
+    monkeypatch.delenv("YUPING_UPDATE_GOLDEN", raising=False)
+    monkeypatch.setattr(golden, "FONT_RECORD", record)
+    with pytest.raises(
+        pytest.skip.Exception, match="drawn with wqy-zenhei.ttc sha256 000000000000"
+    ):
+        golden.require_golden_font(fonts)
+
+
 def _lit(image: Image.Image, box: tuple[int, int, int, int]) -> int:
     return image.crop(box).histogram()[255]
 
