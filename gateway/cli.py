@@ -11,7 +11,13 @@ import click
 SUBCOMMANDS: dict[str, str] = {
     "provision": "gateway.provision.cli:provision",
     "flash": "gateway.flash.cli:flash",
+    "release": "gateway.release.cli:release",
     "device": "firmware.terminal.main:device",
+    "gateway": "gateway.commands:gateway",
+    "staff": "gateway.commands:staff",
+    "admin": "gateway.commands:admin",
+    "backup": "gateway.commands:backup",
+    "restore": "gateway.commands:restore",
 }
 
 
