@@ -302,9 +302,8 @@ def _parse_target_a(data: bytes) -> tuple[TargetA, bytes]:
     uid_end = 5 + data[4]
     target = TargetA(data[0], data[1:3], data[3], data[5:uid_end])
     rest = data[uid_end:]
-    if (
-        target.sel_res & 0x20 and rest
-    ):  # ISO 14443-4 card: an ATS follows, its first byte its length
+    # An ISO 14443-4 card (SAK bit 6) is followed by its ATS, whose first byte is its length.
+    if target.sel_res & 0x20 and rest:
         rest = rest[rest[0] :]
     return target, rest
 
@@ -326,6 +325,7 @@ class PN532:
 
     ACK_TIMEOUT_S = 0.1
     RETRIES = 2  # NACKs sent for a corrupt answer before giving up
+    SLICE_S = 0.02  # one blocking read; a fixed value, as setting a UART's timeout is a syscall
 
     def __init__(self, port: SerialPort, clock: Callable[[], float] = time.monotonic) -> None:
         self._port = port
@@ -390,7 +390,11 @@ class PN532:
         return self._answer_params(message, command)
 
     def _wait_ack(self) -> None:
-        message = self._next_message(self._clock() + self.ACK_TIMEOUT_S)
+        deadline = self._clock() + self.ACK_TIMEOUT_S
+        message = self._next_message(deadline)
+        while isinstance(message, Information):
+            # an answer that came after its command was aborted: too late to be of use
+            message = self._next_message(deadline)
         if isinstance(message, FrameError):
             raise message
         if not isinstance(message, Ack):
@@ -407,10 +411,10 @@ class PN532:
 
     def _next_message(self, deadline: float) -> Message | FrameError:
         while not self._pending:
-            remaining = deadline - self._clock()
-            if remaining <= 0:
+            if self._clock() >= deadline:
                 raise PN532Timeout("no answer from the PN532 (is it wired, powered and awake?)")
-            self._port.timeout = min(remaining, 0.05)
+            if self._port.timeout != self.SLICE_S:
+                self._port.timeout = self.SLICE_S
             self._pending.extend(self._parser.feed(self._port.read(64)))
         return self._pending.popleft()
 

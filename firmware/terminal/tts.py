@@ -276,9 +276,9 @@ class SerialTTS:
                 raise TTSRejected(f"the {self.chip} rejected the frame (0x45)")
 
     def _read_byte(self, deadline: float) -> int | None:
-        remaining = deadline - self._clock()
-        if remaining <= 0:
-            return None
-        self._port.timeout = remaining
-        data = self._port.read(1)
-        return data[0] if data else None
+        if self._port.timeout != self.SLICE_S:
+            self._port.timeout = self.SLICE_S  # fixed: setting a UART's timeout is a syscall
+        while self._clock() < deadline:
+            if data := self._port.read(1):
+                return data[0]
+        return None

@@ -208,6 +208,12 @@ def test_corrupt_answer_is_nacked_and_resent(reader, name):
     assert chip.commands.count(pn532.IN_LIST_PASSIVE_TARGET) == 1  # resent, not re-run
 
 
+def test_an_answer_arriving_after_its_abort_does_not_confuse_the_next_command(reader, name):
+    nfc.chip(name).send(LIST_ANSWER)  # the chip found a card just as the host gave up
+    firmware = pn532.parse_firmware_version(reader.call(pn532.GET_FIRMWARE_VERSION))
+    assert firmware.ic == pn532.PN532_IC
+
+
 def test_unsupported_command_raises_chip_error(reader):
     with pytest.raises(ChipError, match="rejected command 60"):
         reader.call(0x60, b"\x01")
