@@ -1,0 +1,1 @@
+"""Firmware releases: signing on the technician's machine (the key never reaches a gateway)."""
