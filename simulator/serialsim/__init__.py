@@ -5,6 +5,11 @@ After `register()`, `serial.serial_for_url("ypnfc://w-01")` reaches a simulated 
 `protocol_<scheme>` of this package, whose `Serial` class wraps one simulated device (see
 `port.DeviceSerial`); tests and the simulator reach the same device by name through
 `nfc.chip(name)` or `tts.module(name)`.
+
+Adding a device (say `ypprinter://`): a module `printer.py` with a `SimulatedDevice` subclass
+(`receive()` the host's bytes, `send()` answers; `next_event()`/`on_time()` for anything it does
+later on its own) and a `Registry` of them, plus `protocol_ypprinter.py` whose `Serial`
+subclasses `port.DeviceSerial` with `scheme = "ypprinter"` and `lookup()` into that registry.
 """
 
 from __future__ import annotations

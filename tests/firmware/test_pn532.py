@@ -224,6 +224,19 @@ def test_simulator_rejects_bad_uids(name):
         nfc.chip(name).tap("04A1B2")
 
 
+def test_open_reader_wakes_the_chip_behind_a_url(name):
+    serialsim.register()
+    badges = pn532.open_reader(f"ypnfc://{name}", debounce_s=3.0)
+    nfc.chip(name).tap("04a1b2c3")
+    assert badges.poll() == "04A1B2C3"
+
+
+def test_open_reader_names_a_port_that_does_not_exist():
+    with pytest.raises(pn532.ReaderPortError, match="/dev/no-such-tty"):
+        pn532.open_reader("/dev/no-such-tty")
+    assert issubclass(pn532.ReaderPortError, OSError)
+
+
 # -- badge reader debounce -----------------------------------------------------------------
 
 
