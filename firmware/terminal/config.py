@@ -207,14 +207,15 @@ class _Table:
         value = self.get(key, False)
         if value is None:
             return default
-        kinds: tuple[type, ...] = (int,) if integer else (int, float)
-        if isinstance(value, bool) or not isinstance(value, kinds):
+        wrong = not isinstance(value, int | float) or (integer and not isinstance(value, int))
+        if isinstance(value, bool) or wrong:
             raise ConfigError(
                 self.name(key), "must be " + ("an integer" if integer else "a number")
             )
-        if not low <= value <= high:
+        number = float(value)
+        if not low <= number <= high:
             raise ConfigError(self.name(key), f"must be between {low:g} and {high:g}")
-        return value
+        return int(number) if integer else number
 
     def pin(self, key: str) -> int | str:
         return _pin(self.name(key), self.get(key, True))

@@ -18,23 +18,25 @@ BLINK_S = 0.4
 
 
 class Keypad:
-    """Five rating keys with LEDs and four clerk keys; `on_press(name)` is called on each press."""
+    """Five rating keys with LEDs and four clerk keys. Like gpiozero's own devices, it calls
+    `when_pressed(name)` on each press, whoever set it."""
 
-    def __init__(self, cfg: KeysConfig, on_press: Callable[[str], None], pin_factory: Any = None):
+    def __init__(self, cfg: KeysConfig, pin_factory: Any = None):
+        self.when_pressed: Callable[[str], None] | None = None
         self.pins = dict(zip(RATING_KEYS, cfg.rating, strict=True)) | cfg.clerk
         self.buttons = {
-            name: self._button(name, pin, cfg, on_press, pin_factory)
-            for name, pin in self.pins.items()
+            name: self._button(name, pin, cfg, pin_factory) for name, pin in self.pins.items()
         }
         self.leds = LEDBoard(*cfg.rating_leds, pin_factory=pin_factory)
 
-    @staticmethod
-    def _button(
-        name: str, pin: Any, cfg: KeysConfig, on_press: Callable[[str], None], factory: Any
-    ) -> Button:
+    def _button(self, name: str, pin: Any, cfg: KeysConfig, factory: Any) -> Button:
         button = Button(pin, pull_up=cfg.pull_up, bounce_time=cfg.bounce_s, pin_factory=factory)
-        button.when_pressed = lambda: on_press(name)
+        button.when_pressed = lambda: self._pressed(name)
         return button
+
+    def _pressed(self, name: str) -> None:
+        if self.when_pressed is not None:
+            self.when_pressed(name)
 
     def show(self, lit: Sequence[int], blink: bool = False) -> None:
         """Blink all LEDs together (a rating window is open), or light those at these indexes

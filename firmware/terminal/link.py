@@ -59,15 +59,15 @@ class Link:
         device: str,
         broker: BrokerConfig,
         outbox: Outbox,
-        on_command: Callable[[str, dict[str, Any]], None],
-        on_online: Callable[[bool], None],
         fw: str,
         backoff: Backoff | None = None,
         resend_s: float = 30.0,
     ):
         self.hall, self.device, self.broker = hall, device, broker
         self.outbox = outbox
-        self._on_command, self._on_online = on_command, on_online
+        # Set by the terminal, as gpiozero devices take when_pressed.
+        self.when_command: Callable[[str, dict[str, Any]], None] = lambda kind, body: None
+        self.when_online: Callable[[bool], None] = lambda online: None
         self.fw = fw
         self.backoff = backoff or Backoff()
         self.resend_s = resend_s
@@ -205,10 +205,10 @@ class Link:
         if msg.topic.direction == "ack":
             self._acked(msg.body["ids"])
         elif msg.topic.direction == "cmd":
-            self._on_command(msg.topic.kind, msg.body)
+            self.when_command(msg.topic.kind, msg.body)
         elif msg.topic.is_gateway:
             self.gateway_online = msg.body["online"]
-            self._on_online(self.online)
+            self.when_online(self.online)
 
     def _acked(self, ids: list[str]) -> None:
         self.outbox.ack(ids)
@@ -219,4 +219,4 @@ class Link:
     def _set_connected(self, connected: bool) -> None:
         if connected != self.connected:
             self.connected = connected
-            self._on_online(self.online)
+            self.when_online(self.online)

@@ -211,12 +211,10 @@ class Machine:
         self.panel.say(phrases.login_greeting(clerk.name))
 
     def _logout(self) -> None:
-        self._emit(
-            "badge",
-            uid=self.badge_uid,
-            action="logout",
-            **({} if self.online else {"offline": True}),
-        )
+        fields: dict[str, Any] = {"uid": self.badge_uid, "action": "logout"}
+        if not self.online:
+            fields["offline"] = True
+        self._emit("badge", **fields)
         name = self.clerk.name if self.clerk else ""
         self._end_session()
         self.panel.say(phrases.logout_farewell(name))
@@ -465,32 +463,31 @@ class Machine:
 
     def view(self) -> v.View:
         """What the screen should show now."""
-        now = self.clock.monotonic()
-        common = {
-            "hall_name": self.pushed.get("hall_name") or self.settings.hall_name,
-            "window_label": self.pushed.get("window") or self.settings.window_label,
-            "clerk": self.clerk,
-            "ticket": self.ticket,
-            "offline": not self.online,
-        }
+        base = v.View(
+            self.mode,
+            hall_name=self.pushed.get("hall_name") or self.settings.hall_name,
+            window_label=self.pushed.get("window") or self.settings.window_label,
+            clerk=self.clerk,
+            ticket=self.ticket,
+            offline=not self.online,
+        )
         if self.message is not None:
-            return v.View(v.MESSAGE, message=self.message[0], **common)
+            return replace(base, mode=v.MESSAGE, message=self.message[0])
         if self.mode == v.RATING and self.window is not None:
-            return self._rating_view(now, common)
+            return self._rating_view(base, self.window)
         if self.mode == v.REASONS:
-            return v.View(v.REASONS, reasons=BAD_REASONS, **common)
+            return replace(base, reasons=BAD_REASONS)
         if self.mode == v.PAUSED:
-            return v.View(v.PAUSED, reason=self.pause_reason, **common)
-        return v.View(self.mode, **common)
+            return replace(base, reason=self.pause_reason)
+        return base
 
-    def _rating_view(self, now: float, common: dict[str, Any]) -> v.View:
-        assert self.window is not None
-        left = max(0, int(self.window.deadline - now + 0.999))
+    def _rating_view(self, base: v.View, window: Window) -> v.View:
+        left = max(0, int(window.deadline - self.clock.monotonic() + 0.999))
         url = self._rate_url()
-        if self.window.qr and url:
-            qr = f"{url}?h={self.settings.hall}&d={self.settings.device}&rw={self.window.rw}"
-            return v.View(v.RATING_QR, seconds_left=left, qr_url=qr, **common)
-        return v.View(v.RATING, seconds_left=left, **common)
+        if window.qr and url:
+            qr = f"{url}?h={self.settings.hall}&d={self.settings.device}&rw={window.rw}"
+            return replace(base, mode=v.RATING_QR, seconds_left=left, qr_url=qr)
+        return replace(base, seconds_left=left)
 
     def _refresh(self) -> None:
         shown = self.view()

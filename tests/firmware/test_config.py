@@ -25,7 +25,7 @@ def test_the_shipped_example_loads_with_its_defaults():
     assert cfg.keys.rating == (5, 6, 13, 19, 26)
     assert cfg.keys.clerk == {"call_next": 17, "recall": 27, "complete": 22, "pause": 23}
     assert cfg.rating_window_s == 15
-    assert cfg.display["driver"] == "ssd1306" and cfg.voice["backend"] == "serial"
+    assert cfg.display["driver"] == "ssd1306" and cfg.voice["backend"] == "tts"
 
 
 def test_rating_window_defaults_to_15_seconds():

@@ -1,0 +1,144 @@
+"""`yuping device --config /etc/yuping/device.toml`: run the window terminal until SIGTERM.
+
+Also `python -m firmware.terminal.main --config PATH`. Imports only the device extra (gpiozero,
+luma, pyserial, paho-mqtt), never the gateway's web or database stack.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from importlib import metadata
+from typing import Any
+
+import click
+
+from firmware.terminal import config as device_config
+from firmware.terminal.config import DeviceConfig
+from firmware.terminal.errors import TerminalError
+from firmware.terminal.keys import Keypad
+from firmware.terminal.link import Link
+from firmware.terminal.machine import Settings
+from firmware.terminal.outbox import Outbox
+from firmware.terminal.pn532 import PN532Error
+from firmware.terminal.terminal import WindowTerminal
+
+log = logging.getLogger("yuping.device")
+
+
+def firmware_version() -> str:
+    try:
+        return "yuping-" + metadata.version("yuping")
+    except metadata.PackageNotFoundError:
+        return "yuping-dev"
+
+
+def pin_factory(name: str | None) -> Any:
+    """The gpiozero pin factory named in [gpio] (an entry point name such as "lgpio" or "mock"),
+    or None for gpiozero's own choice (which honours GPIOZERO_PIN_FACTORY)."""
+    if name is None:
+        return None
+    for entry in metadata.entry_points(group="gpiozero_pin_factories"):
+        if entry.name == name:
+            return entry.load()()
+    raise device_config.ConfigError("gpio.pin_factory", f"no gpiozero pin factory named {name!r}")
+
+
+def settings_of(cfg: DeviceConfig, fw: str) -> Settings:
+    return Settings(
+        hall=cfg.hall,
+        device=cfg.device,
+        fw=fw,
+        hall_name=cfg.hall_name,
+        window_label=cfg.window_label,
+        rating_window_s=cfg.rating_window_s,
+        reasons_s=cfg.reasons_s,
+        rate_url=cfg.rate_url,
+        heartbeat_s=cfg.heartbeat_s,
+    )
+
+
+def open_outbox(cfg: DeviceConfig) -> Outbox:
+    booted = time.monotonic()
+    return Outbox(
+        cfg.outbox_path,
+        cfg.outbox_max,
+        wall_ms=lambda: int(time.time() * 1000),
+        up_ms=lambda: int((time.monotonic() - booted) * 1000),
+    )
+
+
+def open_screen(cfg: DeviceConfig) -> Any:
+    from firmware.terminal.display import Screen, open_display
+    from firmware.terminal.fonts import load_fonts
+
+    return Screen(open_display(cfg.display), load_fonts(cfg.display.get("font")))
+
+
+def open_reader(cfg: DeviceConfig) -> Any:
+    import serial
+
+    from firmware.terminal.pn532 import PN532, BadgeReader
+
+    port = serial.serial_for_url(cfg.nfc_port, baudrate=115200, timeout=0.05)
+    chip = PN532(port)
+    chip.begin()
+    return BadgeReader(chip, time.monotonic, cfg.nfc_debounce_s)
+
+
+def build(cfg: DeviceConfig, factory: Any = None) -> WindowTerminal:
+    """The terminal with every part opened from the config (factory: a gpiozero pin factory)."""
+    from firmware.terminal.voice import voice_from_config
+
+    fw = firmware_version()
+    outbox = open_outbox(cfg)
+    link = Link(cfg.hall, cfg.device, cfg.broker, outbox, fw)
+    keypad = Keypad(cfg.keys, pin_factory=factory or pin_factory(cfg.gpio_pin_factory))
+    return WindowTerminal(
+        settings_of(cfg, fw),
+        keypad,
+        open_screen(cfg),
+        open_reader(cfg),
+        voice_from_config(cfg.voice),
+        outbox,
+        link,
+    )
+
+
+def run(terminal: WindowTerminal) -> None:
+    """Run until SIGTERM or SIGINT, then say goodbye on the broker."""
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    terminal.start()
+    log.info("window terminal running")
+    done.wait()
+    terminal.stop()
+
+
+@click.command("device")
+@click.option(
+    "--config",
+    "config_path",
+    default=device_config.DEFAULT_PATH,
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="the device config (see docs/device.example.toml)",
+)
+@click.option("--log-level", default="INFO", show_default=True)
+def device(config_path: str, log_level: str) -> None:
+    """Run the window terminal (keys, badge reader, screen, voice, MQTT link)."""
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        terminal = build(device_config.load(config_path))
+    except (TerminalError, PN532Error, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    run(terminal)
+
+
+if __name__ == "__main__":
+    device()
