@@ -168,6 +168,7 @@ class _PlayerVoice(Voice):
         while process.poll() is None:
             if self._cut.wait(0.02):
                 process.terminate()
+                break
         _, stderr = process.communicate()
         if process.returncode != 0 and not self._cut.is_set():
             last = stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
@@ -227,8 +228,15 @@ class EspeakVoice(_PlayerVoice):
         super().__init__(alsa_device)
 
     def render(self, text: str, wav_path: str | Path) -> None:
-        """Write `text` as speech to a WAV file."""
-        self._run_cancellable([*self._engine, "-w", str(wav_path), text])
+        """Write `text` as speech to a WAV file (for recording clips, or checking the engine)."""
+        argv = self._render_argv(text, wav_path)
+        try:
+            subprocess.run(argv, check=True, capture_output=True)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise PlaybackError(f"{argv[0]} could not render {text!r}: {exc}") from exc
+
+    def _render_argv(self, text: str, wav_path: str | Path) -> list[str]:
+        return [*self._engine, "-w", str(wav_path), text]
 
     def _prepare(self, text: str) -> str:
         if not text.strip():
@@ -238,7 +246,7 @@ class EspeakVoice(_PlayerVoice):
     def _speak(self, job: str) -> None:
         with tempfile.TemporaryDirectory(prefix="yuping-voice-") as tmp:
             wav = Path(tmp) / "speech.wav"
-            self.render(job, wav)
+            self._run_cancellable(self._render_argv(job, wav))
             if not self._cut.is_set():
                 self._play([wav])
 

@@ -56,8 +56,7 @@ class DeviceSerial(SerialBase):
         return self.device.pending()
 
     def read(self, size: int = 1) -> bytes:
-        timeout = self._timeout
-        return self.device.read(size, timeout)
+        return self.device.read(size, self._timeout)
 
     def write(self, data: bytes) -> int:  # type: ignore[override]
         device = self.device

@@ -244,6 +244,16 @@ def test_espeak_voice_plays_through_aplay(tmp_path):
     assert played.stat().st_size > 22050  # more than half a second of 16-bit speech
 
 
+def test_a_missing_speech_engine_is_reported(tmp_path):
+    with EspeakVoice(engine="no-such-espeak") as voice:
+        with pytest.raises(PlaybackError, match="no-such-espeak could not render"):
+            voice.render(CALL, tmp_path / "call.wav")
+        voice.say(CALL)
+        assert voice.wait(timeout_s=30)
+    assert isinstance(voice.last_error, PlaybackError)
+    assert "no-such-espeak is not installed" in str(voice.last_error)
+
+
 def test_espeak_refuses_empty_text():
     with EspeakVoice() as voice, pytest.raises(UnsayableError, match="empty"):
         voice.say("  ")
