@@ -28,8 +28,9 @@ from gateway.followup.errors import CaseNotFound, TransitionError
 from gateway.followup.tables import followup_cases, followup_steps
 from gateway.followup.workdays import deadline
 from gateway.store.tables import ratings, staff
+from protocol.levels import CASE_STATES
 
-STATES = ("open", "visited", "verified", "fixed", "explained", "closed", "appealed", "void")
+STATES = CASE_STATES  # labels: protocol.levels.CASE_STATE_LABELS
 ACTIVE = ("open", "visited", "verified", "fixed", "explained")  # the deadline is running
 FINDINGS = ("substantiated", "unfounded")
 VIEWS = ("satisfied", "dissatisfied")
