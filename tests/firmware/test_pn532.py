@@ -219,6 +219,12 @@ def test_unsupported_command_raises_chip_error(reader):
         reader.call(0x60, b"\x01")
 
 
+def test_registering_the_simulator_twice_is_harmless():
+    serialsim.register()
+    serialsim.register()
+    assert serial.protocol_handler_packages.count(serialsim.PACKAGE) == 1
+
+
 def test_simulator_rejects_bad_uids(name):
     with pytest.raises(ValueError, match="4, 7 or 10"):
         nfc.chip(name).tap("04A1B2")
