@@ -19,7 +19,8 @@ def _insert(conn: sa.Connection, table: sa.Table) -> Any:
 def insert_new(conn: sa.Connection, table: sa.Table, keys: list[str], **values: Any) -> bool:
     """Insert a row unless one with the same `keys` exists; True when it was inserted."""
     stmt = _insert(conn, table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    return bool(conn.execute(stmt).rowcount == 1)
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT here.
+    return conn.execute(stmt.returning(table.c[keys[0]])).first() is not None
 
 
 def upsert(

@@ -96,7 +96,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("team", sa.String(length=64), nullable=True),
         sa.Column("badge_hash", sa.String(length=64), nullable=True),
-        sa.Column("active", sa.Boolean(), server_default=sa.text("1"), nullable=False),
+        sa.Column("active", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.ForeignKeyConstraint(["hall"], ["halls.id"], name=op.f("fk_staff_hall_halls")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff")),
         sa.UniqueConstraint("hall", "badge_hash", name="uq_staff_hall_badge_hash"),
@@ -123,7 +123,7 @@ def upgrade() -> None:
         sa.Column("boot", sa.BigInteger(), nullable=True),
         sa.Column("last_seen_ms", sa.BigInteger(), nullable=True),
         sa.Column("outbox", sa.Integer(), nullable=True),
-        sa.Column("online", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("online", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("skew_ms", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["hall", "window"], ["windows.hall", "windows.id"], name=op.f("fk_devices_hall_windows")
@@ -158,7 +158,7 @@ def upgrade() -> None:
         sa.Column("started_ms", sa.BigInteger(), nullable=False),
         sa.Column("ended_ms", sa.BigInteger(), nullable=True),
         sa.Column("end_reason", sa.String(length=16), nullable=True),
-        sa.Column("offline", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("offline", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], name=op.f("fk_shifts_staff_id_staff")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_shifts")),
     )
@@ -267,7 +267,7 @@ def upgrade() -> None:
         sa.Column("reasons", sa.JSON(), nullable=False),
         sa.Column("channel", sa.String(length=8), nullable=False),
         sa.Column("bad", sa.Boolean(), nullable=False),
-        sa.Column("excluded", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("excluded", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("at_ms", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["rating_window_id"],
