@@ -42,6 +42,7 @@ class Window:
     may_pick: bool = False  # may call any waiting number of its services (选号)
     device: str | None = None  # the window terminal, if not known from the gateway's registry
     announce_on_device: bool = True  # the window terminal also shows and speaks each call
+    printer: str | None = None  # the desk printer for notices and reminders (a `printers` name)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,9 @@ class QueueConfig:
     helper_service: str | None = None  # the service of the 帮办代办 area tickets are handed to
     rating_timeout_s: int = 30
     status_url: str = "http://127.0.0.1:8080/q/{token}"  # printed as the ticket's QR code
-    recent_calls: int = field(default=20)  # how many calls the hall display keeps
+    recent_calls: int = 20  # how many calls the hall display keeps
+    printers: dict[str, str] = field(default_factory=dict)  # name -> pyserial URL
+    printer_baud: int = 9600
 
     @property
     def tz(self) -> ZoneInfo:
@@ -149,5 +152,8 @@ def _check(config: QueueConfig) -> None:
         raise ConfigError("priority_run >= 1, no_show_back >= 0, no_show_returns >= 0")
     if config.helper_service is not None and config.helper_service not in config.services:
         raise ConfigError(f"helper_service {config.helper_service!r} is not a service")
+    for window in config.windows.values():
+        if window.printer is not None and window.printer not in config.printers:
+            raise ConfigError(f"window {window.id}: printer {window.printer!r} not in printers")
     if "{token}" not in config.status_url:
         raise ConfigError("status_url must contain {token}")

@@ -167,7 +167,7 @@ class QueueEngine:
             raise e.NotAllowed("优先号须由引导员核验后发放")
         if (source == "appointment") != (appointment_ms is not None):
             raise e.BadInput("预约签到须带预约时间，其他取号不带")
-        if appointment_ms is not None and self._business_day(appointment_ms)[0] != self.day:
+        if appointment_ms is not None and self.business_day(appointment_ms)[0] != self.day:
             raise e.NotAllowed("预约不是今天的，不能签到")
 
     def _queue_time(self, at: int, appointment_ms: int | None) -> int:
@@ -480,7 +480,7 @@ class QueueEngine:
         self._roll(at)
         return at
 
-    def _business_day(self, at_ms: int) -> tuple[str, int, int]:
+    def business_day(self, at_ms: int) -> tuple[str, int, int]:
         local = datetime.fromtimestamp(at_ms / 1000, self.config.tz)
         start = local.replace(hour=self.config.day_starts_at, minute=0, second=0, microsecond=0)
         if local < start:
@@ -492,7 +492,7 @@ class QueueEngine:
         """A new business day: numbering restarts; tickets still open expire."""
         if self._day_span[0] <= at_ms < self._day_span[1]:
             return
-        day, start, end = self._business_day(at_ms)
+        day, start, end = self.business_day(at_ms)
         self._day_span = (start, end)
         if day == self.day:
             return
