@@ -72,11 +72,12 @@ def sign(key_path: Path, archive: Path, version: str, release: str | None = None
     """Sign `archive`; writes and returns the manifest (<archive>.manifest.json)."""
     if not archive.is_file():
         raise ReleaseError(f"{archive} is not a file")
+    check_name(version, "version")
     key = load_private_key(key_path)
     release = check_name(release or f"r-{version}", "release")
     body: dict[str, Any] = {
         "release": release,
-        "version": check_name(version, "version"),
+        "version": version,
         "file": archive.name,
         "size": archive.stat().st_size,
         "sha256": file_sha256(archive),
