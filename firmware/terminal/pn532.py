@@ -313,6 +313,9 @@ class SerialPort(Protocol):
 
     timeout: float | None
 
+    @property
+    def in_waiting(self) -> int: ...
+
     def write(self, data: bytes, /) -> int | None: ...
 
     def read(self, size: int = 1, /) -> bytes: ...
@@ -415,7 +418,8 @@ class PN532:
                 raise PN532Timeout("no answer from the PN532 (is it wired, powered and awake?)")
             if self._port.timeout != self.SLICE_S:
                 self._port.timeout = self.SLICE_S
-            self._pending.extend(self._parser.feed(self._port.read(64)))
+            waiting = max(1, self._port.in_waiting)  # all that came, without waiting for more
+            self._pending.extend(self._parser.feed(self._port.read(waiting)))
         return self._pending.popleft()
 
 

@@ -50,12 +50,13 @@ class SimulatedDevice:
             self._out.clear()
 
     def read(self, size: int, timeout: float | None) -> bytes:
-        """Up to `size` bytes, waiting up to `timeout` seconds (None: forever) for the first."""
+        """`size` bytes, or fewer once `timeout` seconds (None: forever) have passed, as
+        pyserial's ports do."""
         deadline = None if timeout is None else self.clock() + timeout
         with self._lock:
             while True:
                 self.on_time()
-                if self._out or (deadline is not None and self.clock() >= deadline):
+                if len(self._out) >= size or (deadline is not None and self.clock() >= deadline):
                     break
                 self._lock.wait(self._wait_time(deadline))
             data = bytes(self._out[:size])
