@@ -1,6 +1,6 @@
 """Versions side by side on the device, and the `current` link the service starts from.
 
-    <root>/releases/<version>/   one unpacked release each
+    <root>/releases/<version>/   one unpacked release each (a venv when the release ships wheels)
     <root>/current               symlink to the running release (switched atomically)
     <root>/trial.json            a switched-to release not yet confirmed healthy
     <root>/rolled_back.json      a rollback the restored version has still to report
@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -52,7 +54,30 @@ class ReleaseStore:
             raise InstallFailed(f"release archive cannot be unpacked: {exc}") from exc
         shutil.rmtree(target, ignore_errors=True)
         os.replace(staging, target)
+        if (target / "wheels").is_dir():
+            self._install_wheels(target)
         return target
+
+    @staticmethod
+    def _install_wheels(target: Path) -> None:
+        """A terminal release ships wheels: it becomes its own venv (made in place, since a venv
+        cannot be moved), installed offline from those wheels only."""
+        steps = [
+            [sys.executable, "-m", "venv", str(target)],
+            [
+                str(target / "bin" / "pip"),
+                "install",
+                "--no-index",
+                "--find-links",
+                str(target / "wheels"),
+                "yuping[device]",
+            ],
+        ]
+        for step in steps:
+            done = subprocess.run(step, capture_output=True, text=True)
+            if done.returncode != 0:
+                shutil.rmtree(target, ignore_errors=True)
+                raise InstallFailed(f"installing the release failed: {done.stderr.strip()[-150:]}")
 
     def switch(self, version: str) -> None:
         try:

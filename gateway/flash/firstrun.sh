@@ -31,19 +31,31 @@ install_config() {
 
 install_software() {
     # One directory per version and a `current` link: updates install beside it and switch.
+    install -d -m 0755 "$OPT/releases"
     python3 -m venv "$REL"
     if compgen -G "$SRC/wheels/*.whl" >/dev/null; then
         "$REL/bin/pip" install --no-index --find-links "$SRC/wheels" "yuping[device]==$VERSION"
     else
         "$REL/bin/pip" install "yuping[device]==$VERSION"
     fi
-    ln -sfn "$REL" "$OPT/current"
+    ln -sfn "releases/$VERSION" "$OPT/current"
+    ln -sfn "$OPT/current/bin/yuping" /usr/local/bin/yuping
+    # The updater runs as the service user and installs new releases beside this one.
+    chown -R yuping:yuping "$OPT"
 }
 
 install_service() {
     local unit
     unit="$("$REL/bin/python" -c 'import firmware.terminal as t, pathlib; print(pathlib.Path(t.__file__).with_name("yuping-device.service"))')"
     install -m 0644 "$unit" /etc/systemd/system/yuping-device.service
+    # The start guard lives outside the releases (root-owned), so a broken release cannot
+    # break its own rollback; it runs as root before every start of the service.
+    local guard
+    guard="$("$REL/bin/python" -c 'import firmware.update.guard as g; print(g.__file__)')"
+    install -D -m 0644 "$guard" /usr/local/lib/yuping/guard.py
+    install -d /etc/systemd/system/yuping-device.service.d
+    printf '[Service]\nExecStartPre=+/usr/bin/python3 /usr/local/lib/yuping/guard.py %s\n' "$OPT" \
+        > /etc/systemd/system/yuping-device.service.d/update-guard.conf
     systemctl daemon-reload
     systemctl enable yuping-device.service
 }
