@@ -34,7 +34,9 @@ log = logging.getLogger("yuping.gateway")
 
 # name -> "module:function"; each subsystem (queue, follow-up, fleet …) adds ONE line here. The
 # function is called with the Gateway before it starts, to register hooks and HTTP routers.
-SUBSYSTEMS: dict[str, str] = {}
+SUBSYSTEMS: dict[str, str] = {
+    "queue": "gateway.queue.integration:install",
+}
 
 
 def _install_subsystems(gw: Gateway, names: list[str] | None) -> None:

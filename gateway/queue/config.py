@@ -61,6 +61,7 @@ class QueueConfig:
     rating_timeout_s: int = 30
     status_url: str = "http://127.0.0.1:8080/q/{token}"  # printed as the ticket's QR code
     recent_calls: int = 20  # how many calls the hall display keeps
+    matters: str | None = None  # the matter catalogue file, relative to this file
     printers: dict[str, str] = field(default_factory=dict)  # name -> pyserial URL
     printer_baud: int = 9600
 
@@ -81,9 +82,17 @@ class QueueConfig:
 
 
 def load(path: str | Path) -> QueueConfig:
-    with open(path, "rb") as fh:
-        data = tomllib.load(fh)
-    return from_dict(data.get("queue", data))
+    """Read the [queue] table of a TOML file; a relative `matters` path is made absolute."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read queue set-up {path}: {exc}") from None
+    table = dict(data.get("queue", data))
+    if table.get("matters"):
+        table["matters"] = str(path.parent / table["matters"])
+    return from_dict(table)
 
 
 def from_dict(data: dict[str, Any]) -> QueueConfig:

@@ -80,3 +80,9 @@ class MailingNotPossible(QueueError):
 
 class BadInput(QueueError):
     code = "bad_input"
+
+
+class WindowPaused(QueueError):
+    """The clerk at the window has paused service (暂停)."""
+
+    code = "paused"

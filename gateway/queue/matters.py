@@ -49,6 +49,9 @@ class Catalogue:
     def find(self, code: str | None) -> Matter | None:
         return self._matters.get(code) if code else None
 
+    def all(self) -> list[Matter]:
+        return list(self._matters.values())
+
     def for_service(self, service: str) -> list[Matter]:
         return [m for m in self._matters.values() if m.service == service]
 
