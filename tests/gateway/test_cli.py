@@ -1,0 +1,52 @@
+"""`yuping staff import`, `yuping backup` and `yuping restore` as an operator runs them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from gateway.cli import main
+from gateway.store import make_engine
+from gateway.store.tables import staff
+
+CSV = "name,staff_no,role,badge_uid,team\n张三,1001,clerk,04A1B2C3,一组\n"
+
+
+def count(db):
+    engine = make_engine(str(db))
+    with engine.connect() as conn:
+        n = conn.execute(sa.select(sa.func.count()).select_from(staff)).scalar()
+    engine.dispose()
+    return n
+
+
+def test_staff_import_then_backup_and_restore(tmp_path):
+    db, csv, copy = tmp_path / "y.db", tmp_path / "staff.csv", tmp_path / "copy.db"
+    csv.write_text(CSV, encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(main, ["staff", "import", str(csv), "--db", str(db), "--hall", "h1"])
+    assert result.exit_code == 0 and "imported 1 staff" in result.output
+    assert runner.invoke(main, ["backup", str(copy), "--db", str(db)]).exit_code == 0
+    csv.write_text(CSV.replace("1001", "1002").replace("04A1B2C3", "05A1B2C3"), encoding="utf-8")
+    runner.invoke(main, ["staff", "import", str(csv), "--db", str(db), "--hall", "h1"])
+    assert count(db) == 2
+    result = runner.invoke(main, ["restore", str(copy), "--db", str(db), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert count(db) == 1
+
+
+def test_bad_csv_row_fails_with_its_line(tmp_path):
+    csv = tmp_path / "staff.csv"
+    csv.write_text(CSV + "李四,1002,chief,,\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["staff", "import", str(csv), "--db", str(tmp_path / "y.db")])
+    assert result.exit_code != 0 and "line 3: role must be one of" in result.output
+    assert count(tmp_path / "y.db") == 0
+
+
+def test_restore_refuses_a_file_that_is_not_a_store(tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database at all" * 100)
+    result = CliRunner().invoke(
+        main, ["restore", str(junk), "--db", str(tmp_path / "y.db"), "--yes"]
+    )
+    assert result.exit_code != 0 and "not a Yuping store" in result.output
