@@ -30,6 +30,7 @@ class BrokerConfig:
     password: str | None = None
     tls_ca: str | None = None
     keepalive_s: int = 30
+    resend_s: float = 30.0  # unacked events are published again this often
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class DeviceConfig:
     hall_name: str = ""
     rating_window_s: int = 15
     reasons_s: int = 10
+    thanks_s: float = 3.0
     rate_url: str | None = None
     outbox_path: str = "/var/lib/yuping/outbox.db"
     outbox_max: int = 10000
@@ -96,6 +98,7 @@ def parse(data: dict[str, Any]) -> DeviceConfig:
         nfc_debounce_s=nfc.number("debounce_s", 3.0, 0.0, 60.0),
         rating_window_s=int(rating.number("window_s", 15, 1, 600, integer=True)),
         reasons_s=int(rating.number("reasons_s", 10, 1, 120, integer=True)),
+        thanks_s=rating.number("thanks_s", 3.0, 0.5, 30.0),
         rate_url=rating.text("rate_url", "") or None,
         outbox_path=outbox.text("path", "/var/lib/yuping/outbox.db"),
         outbox_max=int(outbox.number("max_events", 10000, 10, 10_000_000, integer=True)),
@@ -131,6 +134,7 @@ def _broker(table: _Table) -> BrokerConfig:
         or (unquote(parts.password) if parts.password else None),
         tls_ca=tls_ca,
         keepalive_s=int(table.number("keepalive_s", 30, 5, 600, integer=True)),
+        resend_s=table.number("resend_s", 30.0, 1.0, 3600.0),
     )
 
 

@@ -55,6 +55,7 @@ def settings_of(cfg: DeviceConfig, fw: str) -> Settings:
         window_label=cfg.window_label,
         rating_window_s=cfg.rating_window_s,
         reasons_s=cfg.reasons_s,
+        thanks_s=cfg.thanks_s,
         rate_url=cfg.rate_url,
         heartbeat_s=cfg.heartbeat_s,
     )
@@ -94,7 +95,7 @@ def build(cfg: DeviceConfig, factory: Any = None) -> WindowTerminal:
 
     fw = firmware_version()
     outbox = open_outbox(cfg)
-    link = Link(cfg.hall, cfg.device, cfg.broker, outbox, fw)
+    link = Link(cfg.hall, cfg.device, cfg.broker, outbox, fw, resend_s=cfg.broker.resend_s)
     keypad = Keypad(cfg.keys, pin_factory=factory or pin_factory(cfg.gpio_pin_factory))
     return WindowTerminal(
         settings_of(cfg, fw),

@@ -3,7 +3,6 @@ press and its ack loses nothing and duplicates nothing."""
 
 from __future__ import annotations
 
-
 from support.terminal import DeviceProcess, StandInGateway, wait_for, write_config
 
 UID = "04A1B2C3"

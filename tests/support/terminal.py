@@ -47,7 +47,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float = WAIT_S, what: str = 
 def write_config(tmp_path: Path, broker: Any, hall: str, device: str, **extra: str) -> Path:
     """A device.toml on simulated hardware: mock pins, dummy display, ypnfc/yptts chips."""
     sections = {
-        "rating": "window_s = 15\nreasons_s = 10\n",
+        "rating": "window_s = 15\nreasons_s = 10\nthanks_s = 0.5\n",
         "outbox": f'path = "{tmp_path / (device + "-outbox.db")}"\nmax_events = 1000\n',
         "heartbeat": "interval_s = 60\n",
     }
@@ -61,6 +61,7 @@ window_label = "3号窗口"
 [broker]
 url = "{broker.url}"
 keepalive_s = 5
+resend_s = 2
 
 [keys]
 rating = [5, 6, 13, 19, 26]

@@ -1,0 +1,148 @@
+"""The whole window terminal in-process: the real firmware build on gpiozero's MockFactory, luma's
+dummy display and the simulated PN532 / TTS module, over a real Mosquitto, against the real
+gateway or a minimal stand-in where a fault needs precise control."""
+
+from __future__ import annotations
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from firmware.terminal import config, phrases
+from firmware.terminal import view as v
+from firmware.terminal.main import build
+from simulator import serialsim
+from simulator.serialsim import nfc, tts
+from support.terminal import StandInGateway, wait_for, write_config
+
+UID = "04A1B2C3"
+
+
+class Counter:
+    """A terminal under test and the hands and eyes of the person in front of it."""
+
+    def __init__(self, cfg_path):
+        serialsim.register()
+        self.cfg = config.load(cfg_path)
+        self.terminal = build(self.cfg, factory=MockFactory())
+        self.name = f"{self.cfg.device}-{self.cfg.hall}"
+
+    def __enter__(self):
+        self.terminal.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.terminal.stop()
+        self.terminal.keypad.close()
+        self.terminal.outbox.close()
+
+    def press(self, key):
+        pin = self.terminal.keypad.buttons[key].pin
+        pin.drive_low()
+        pin.drive_high()
+
+    def tap(self, uid=UID):
+        nfc.chip(self.name).tap(uid)
+
+    @property
+    def view(self) -> v.View:
+        with self.terminal.lock:
+            return self.terminal.machine.view()
+
+    @property
+    def spoken(self):
+        return tts.module(self.name).spoken
+
+    @property
+    def leds(self):
+        return [bool(led.value) for led in self.terminal.keypad.leds]
+
+    def wait(self, predicate, what):
+        return wait_for(lambda: predicate(self), what=what)
+
+    def login(self):
+        self.wait(lambda c: c.terminal.link.online, "online")
+        self.tap()
+        self.wait(lambda c: c.view.clerk is not None, "logged in")
+
+    def rate(self, key="rate1"):
+        self.press("complete")
+        self.wait(lambda c: c.view.mode == v.RATING, "rating window")
+        self.press(key)
+
+
+@pytest.fixture
+def standin(broker, hall):
+    with StandInGateway(broker, hall, clerks={UID: ("张伟", "HN0123")}) as gw:
+        yield gw
+
+
+def test_badge_login_shows_the_work_badge_greets_and_rating_is_stored(
+    broker, hall, tmp_path, standin
+):
+    with Counter(write_config(tmp_path, broker, hall, "w-01")) as counter:
+        counter.login()
+        assert counter.view.clerk == v.Clerk("张伟", "HN0123") and counter.view.mode == v.SERVING
+        counter.wait(lambda c: phrases.login_greeting("张伟") in c.spoken, "greeting spoken")
+        counter.press("complete")
+        counter.wait(lambda c: phrases.RATE_PROMPT in c.spoken, "prompt spoken")
+        assert counter.view.mode == v.RATING and counter.view.seconds_left == 15
+        counter.press("rate2")
+        assert counter.leds == [False, True, False, False, False]
+        assert counter.view.mode == v.THANKS
+        counter.wait(lambda c: phrases.THANKS in c.spoken, "thanks spoken")
+        wait_for(lambda: standin.count("rating") == 1, what="rating stored")
+        counter.wait(lambda c: c.terminal.outbox.depth() == 0, "outbox empty")
+    [rating] = standin.events("rating")
+    assert rating["level"] == "satisfied" and rating["rw"] == standin.events("rw_open")[0]["rw"]
+
+
+def test_unknown_badge_is_refused_on_screen(broker, hall, tmp_path, standin):
+    with Counter(write_config(tmp_path, broker, hall, "w-01")) as counter:
+        counter.wait(lambda c: c.terminal.link.online, "online")
+        counter.tap("04FFEEDD")
+        counter.wait(lambda c: c.view.message == "未登记的工牌", "refusal shown")
+        assert counter.view.clerk is None
+
+
+def test_broker_restart_mid_stream_loses_nothing(broker, hall, tmp_path, standin):
+    with Counter(write_config(tmp_path, broker, hall, "w-01")) as counter:
+        counter.login()
+        for round_ in range(6):
+            if round_ == 3:
+                broker.restart(down_s=0.5, kill=True)
+            counter.rate(f"rate{round_ % 3 + 1}")
+            counter.wait(lambda c: c.view.mode == v.SERVING, "back to serving")
+        wait_for(lambda: standin.count("rating") == 6, what="every rating stored")
+        counter.wait(lambda c: c.terminal.outbox.depth() == 0, "outbox empty")
+    levels = sorted(e["level"] for e in standin.events("rating"))
+    assert levels == sorted(["very_satisfied", "satisfied", "basic"] * 2)
+    assert standin.count("rw_open") == 6
+
+
+def test_full_outbox_while_offline_drops_heartbeats_never_ratings(broker, hall, tmp_path, standin):
+    sections = {
+        "outbox": f'path = "{tmp_path / "bound.db"}"\nmax_events = 10\n',
+        "heartbeat": "interval_s = 1\n",
+        "rating": "window_s = 15\nreasons_s = 1\nthanks_s = 0.5\n",
+    }
+    with Counter(write_config(tmp_path, broker, hall, "w-01", **sections)) as counter:
+        counter.login()
+        counter.wait(lambda c: c.terminal.outbox.depth() == 0, "login acked")
+        broker.stop()
+        for key in ("rate1", "rate4", "rate2", "rate5"):
+            counter.rate(key)
+            counter.wait(lambda c: c.view.mode == v.SERVING, "back to serving")
+        box = counter.terminal.outbox
+        counter.wait(
+            lambda c: (
+                box.dropped.get("heartbeat", 0) >= 1
+                or box.count("heartbeat") == 0
+                and box.depth() >= 10
+            ),
+            "bound reached",
+        )
+        assert box.count("rating") == 4 and box.count("rw_open") == 4
+        broker.start()
+        wait_for(lambda: standin.count("rating") == 4, what="every rating delivered")
+        counter.wait(lambda c: c.terminal.outbox.depth() == 0, "outbox empty")
+    assert all("outbox" in beat for beat in standin.events("heartbeat"))
