@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 import gateway.followup.tables  # noqa: F401 - joins the metadata before migrating
 import gateway.store.tables  # noqa: F401
+import gateway.upload.tables  # noqa: F401
 from gateway import registry, staff
 from gateway.followup.workdays import CHINA
 from gateway.store import make_engine, migrate
