@@ -5,69 +5,10 @@ gateway or a minimal stand-in where a fault needs precise control."""
 from __future__ import annotations
 
 import pytest
-from gpiozero.pins.mock import MockFactory
+from support.terminal import UID, Counter, StandInGateway, wait_for, write_config
 
-from firmware.terminal import config, phrases
+from firmware.terminal import phrases
 from firmware.terminal import view as v
-from firmware.terminal.main import build
-from simulator import serialsim
-from simulator.serialsim import nfc, tts
-from support.terminal import StandInGateway, wait_for, write_config
-
-UID = "04A1B2C3"
-
-
-class Counter:
-    """A terminal under test and the hands and eyes of the person in front of it."""
-
-    def __init__(self, cfg_path):
-        serialsim.register()
-        self.cfg = config.load(cfg_path)
-        self.terminal = build(self.cfg, factory=MockFactory())
-        self.name = f"{self.cfg.device}-{self.cfg.hall}"
-
-    def __enter__(self):
-        self.terminal.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.terminal.stop()
-        self.terminal.keypad.close()
-        self.terminal.outbox.close()
-
-    def press(self, key):
-        pin = self.terminal.keypad.buttons[key].pin
-        pin.drive_low()
-        pin.drive_high()
-
-    def tap(self, uid=UID):
-        nfc.chip(self.name).tap(uid)
-
-    @property
-    def view(self) -> v.View:
-        with self.terminal.lock:
-            return self.terminal.machine.view()
-
-    @property
-    def spoken(self):
-        return tts.module(self.name).spoken
-
-    @property
-    def leds(self):
-        return [bool(led.value) for led in self.terminal.keypad.leds]
-
-    def wait(self, predicate, what):
-        return wait_for(lambda: predicate(self), what=what)
-
-    def login(self):
-        self.wait(lambda c: c.terminal.link.online, "online")
-        self.tap()
-        self.wait(lambda c: c.view.clerk is not None, "logged in")
-
-    def rate(self, key="rate1"):
-        self.press("complete")
-        self.wait(lambda c: c.view.mode == v.RATING, "rating window")
-        self.press(key)
 
 
 @pytest.fixture

@@ -7,6 +7,9 @@ process driven through its control socket, and a minimal gateway stand-in over t
         dev.press("complete")
         gw.wait(lambda: gw.count("rw_open") == 1)
 
+`Counter(cfg)` runs the firmware in-process instead, with hands (press, tap) and eyes (view,
+spoken, leds).
+
 The stand-in stores each event once per (device, id), acks it (unless `gw.acking` is False) and
 answers a badge login with cmd/session open for the badges it was told about.
 """
@@ -24,13 +27,20 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from gpiozero.pins.mock import MockFactory
 from paho.mqtt.enums import CallbackAPIVersion
 
+from firmware.terminal import config as device_config
+from firmware.terminal import view as v
+from firmware.terminal.main import build
 from protocol import codec, decode, make_ack, make_command, topics
+from simulator import serialsim
 from simulator.control import ControlClient
+from simulator.serialsim import nfc, tts
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 15.0
+UID = "04A1B2C3"
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = WAIT_S, what: str = "condition") -> Any:
@@ -243,3 +253,56 @@ class StandInGateway:
     def deliveries(self, event_id: str) -> int:
         with self._lock:
             return sum(1 for _k, i in self.received if i == event_id)
+
+
+class Counter:
+    """A terminal under test and the hands and eyes of the person in front of it."""
+
+    def __init__(self, cfg_path: Path):
+        serialsim.register()
+        self.cfg = device_config.load(cfg_path)
+        self.terminal = build(self.cfg, factory=MockFactory())
+        self.name = f"{self.cfg.device}-{self.cfg.hall}"
+
+    def __enter__(self):
+        self.terminal.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.terminal.stop()
+        self.terminal.keypad.close()
+        self.terminal.outbox.close()
+
+    def press(self, key):
+        pin = self.terminal.keypad.buttons[key].pin
+        pin.drive_low()
+        pin.drive_high()
+
+    def tap(self, uid=UID):
+        nfc.chip(self.name).tap(uid)
+
+    @property
+    def view(self) -> v.View:
+        with self.terminal.lock:
+            return self.terminal.machine.view()
+
+    @property
+    def spoken(self):
+        return tts.module(self.name).spoken
+
+    @property
+    def leds(self):
+        return [bool(led.value) for led in self.terminal.keypad.leds]
+
+    def wait(self, predicate, what):
+        return wait_for(lambda: predicate(self), what=what)
+
+    def login(self):
+        self.wait(lambda c: c.terminal.link.online, "online")
+        self.tap()
+        self.wait(lambda c: c.view.clerk is not None, "logged in")
+
+    def rate(self, key="rate1"):
+        self.press("complete")
+        self.wait(lambda c: c.view.mode == v.RATING, "rating window")
+        self.press(key)
