@@ -1,0 +1,27 @@
+"""Rating box entry point (copied to the board's root as main.py by `yuping flash pico`)."""
+
+import time
+
+from ratingbox import config
+from ratingbox.box import RatingBox
+from ratingbox.hw import Clock, Keys, Leds
+from ratingbox.net import Link
+from ratingbox.outbox import FileOutbox
+from ratingbox.state import State
+
+
+def run():
+    cfg = config.load()
+    outbox = FileOutbox(max_events=cfg["outbox_max"])
+    box = RatingBox(cfg, outbox, State(), Keys(cfg["keys"]), Leds(cfg["leds"]), Clock())
+    link = Link(cfg, outbox, box.command)
+    while True:
+        before = outbox.depth()
+        box.tick()
+        link.poll(connected_hook=box.hello)
+        if outbox.depth() > before:
+            link.send_new()
+        time.sleep_ms(20)
+
+
+run()
