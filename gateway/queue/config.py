@@ -18,7 +18,7 @@ from protocol.levels import AREA_LABELS, AREAS
 
 SAMPLE = Path(__file__).resolve().parent / "hall.sample.toml"
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
-_PREFIX = re.compile(r"^[A-Z]{1,2}$")
+_PREFIX = re.compile(r"^[A-Z]$")  # the terminal reads a letter and up to 4 digits
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def _services(rows: list[dict[str, Any]]) -> dict[str, Service]:
         if not _ID.match(service.id) or service.id in services:
             raise ConfigError(f"service id {service.id!r} must be unique, [a-z0-9_-]")
         if not _PREFIX.match(service.prefix):
-            raise ConfigError(f"service {service.id}: prefix must be 1-2 capital letters")
+            raise ConfigError(f"service {service.id}: prefix must be one capital letter")
         if service.area not in AREAS:
             raise ConfigError(f"service {service.id}: area must be one of {', '.join(AREAS)}")
         services[service.id] = service

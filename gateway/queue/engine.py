@@ -34,6 +34,7 @@ SOURCES = ("kiosk", "guide", "appointment")
 ACTIVE_WINDOW_MS = 60 * 60 * 1000  # a window that acted this recently counts as open
 RECENT_DURATIONS = 20  # service times kept per service for the wait estimate
 MINUTE = 60 * 1000
+MAX_SEQ = 9999  # a ticket is a letter and at most 4 digits (what the terminal can say)
 
 
 @dataclass
@@ -145,6 +146,8 @@ class QueueEngine:
         service = self.config.service(service_id)
         self._check_source(source, priority, appointment_ms)
         seq = self._numbers.get(service.id, 0) + 1
+        if seq > MAX_SEQ:
+            raise e.NotAllowed(f"{service.name}今日号票已发完")
         data = {
             "service": service.id,
             "number": _number(service, seq),

@@ -61,7 +61,7 @@ def day_actions(conn: sa.Connection, hall: str, day: str) -> list[Action]:
 def save_ticket(conn: sa.Connection, hall: str, ticket: Ticket) -> None:
     values: dict[str, Any] = {name: getattr(ticket, name) for name in TICKET_COLUMNS}
     keys = {"hall": hall, "day": ticket.day, "number": ticket.number}
-    upsert(conn, queue_tickets, list(keys), {**keys, **values}, values)
+    upsert(conn, queue_tickets, list(keys), {**keys, **values})
 
 
 def ticket_by_token(conn: sa.Connection, token: str) -> Ticket | None:

@@ -24,7 +24,7 @@ def queue_file(tmp_path: Path, uid: str) -> Path:
     text = SAMPLE.read_text(encoding="utf-8")
     text = text.replace('matters = "matters.sample.toml"', f'matters = "{MATTERS}"')
     text = text.replace(
-        '[[queue.windows]]\nid = "3"', f'[[queue.windows]]\nid = "3"\nprinter = "desk"', 1
+        '[[queue.windows]]\nid = "3"', '[[queue.windows]]\nid = "3"\nprinter = "desk"', 1
     )
     text += (
         f'\n[queue.printers]\nkiosk = "ypprinter://kiosk-{uid}"\ndesk = "ypprinter://desk-{uid}"\n'
