@@ -2,6 +2,8 @@
 
 import time
 
+import network
+
 from ratingbox import config
 from ratingbox.box import RatingBox
 from ratingbox.hw import Clock, Keys, Leds
@@ -13,8 +15,9 @@ from ratingbox.state import State
 def run():
     cfg = config.load()
     outbox = FileOutbox(max_events=cfg["outbox_max"])
-    box = RatingBox(cfg, outbox, State(), Keys(cfg["keys"]), Leds(cfg["leds"]), Clock())
-    link = Link(cfg, outbox, box.command)
+    clock = Clock()
+    box = RatingBox(cfg, outbox, State(), Keys(cfg["keys"]), Leds(cfg["leds"]), clock)
+    link = Link(cfg, outbox, box.command, clock, network.WLAN(network.STA_IF))
     while True:
         before = outbox.depth()
         box.tick()

@@ -1,28 +1,28 @@
-"""Wi-Fi and MQTT on the Pico W (network + umqtt.simple). Imported only on the board.
+"""MQTT over Wi-Fi (umqtt.simple). The Wi-Fi interface and the clock are passed in, so the same
+code also runs on CPython in the end-to-end tests, against a real broker.
 
 Events go out from the outbox and stay there until the gateway's ack names them; everything
 waiting is published again on every (re)connect and every `resend_s`, and the gateway dedupes.
 """
 
 import json
-import time
 
-import network
 from umqtt.simple import MQTTClient
 
 from protocol import codec, topics
 
 
 class Link:
-    def __init__(self, cfg, outbox, on_command):
+    def __init__(self, cfg, outbox, on_command, clock, wlan):
         self.cfg = cfg
         self.outbox = outbox
         self.on_command = on_command
+        self.clock = clock  # .ms(): monotonic, never wraps (hw.Clock)
+        self.wlan = wlan  # network.WLAN(network.STA_IF) on the board
         self.client = None
         self.last_sent = 0
         self.backoff_ms = 1000
         self.retry_at = 0
-        self.wlan = network.WLAN(network.STA_IF)
 
     def _state(self, online):
         return json.dumps({"v": 1, "online": online, "kind": "ratingbox", "fw": self.cfg["fw"]})
@@ -60,25 +60,25 @@ class Link:
         for kind, body in self.outbox.pending():
             self.client.publish(topics.event(cfg["hall"], cfg["device"], kind),
                                 codec.encode_event(kind, body), qos=1)
-        self.last_sent = time.ticks_ms()
+        self.last_sent = self.clock.ms()
 
     def poll(self, connected_hook=None):
         """Keep the link up and traffic moving; never blocks for long."""
-        now = time.ticks_ms()
+        now = self.clock.ms()
         try:
             if self.client is None:
-                if time.ticks_diff(now, self.retry_at) < 0 or not self._connect():
+                if now < self.retry_at or not self._connect():
                     return
                 self.backoff_ms = 1000
                 if connected_hook:
                     connected_hook()
                 self._publish_all()
             self.client.check_msg()
-            if time.ticks_diff(now, self.last_sent) >= self.cfg["resend_s"] * 1000:
+            if now - self.last_sent >= self.cfg["resend_s"] * 1000:
                 self._publish_all()
         except OSError:
             self.client = None
-            self.retry_at = time.ticks_add(now, self.backoff_ms)
+            self.retry_at = now + self.backoff_ms
             self.backoff_ms = min(self.backoff_ms * 2, 60000)
 
     def send_new(self):

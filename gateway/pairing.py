@@ -1,0 +1,31 @@
+"""A rating box opens its rating window when its paired window terminal opens one: the terminal's
+rw_open is forwarded to every rating box paired with it as cmd/prompt (same timeout, same service,
+so the one-rating-per-service rule spans both devices)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from gateway.hooks import EventContext, Hooks
+from gateway.store.tables import devices
+
+
+class Pairing:
+    def install(self, hooks: Hooks) -> None:
+        hooks.on("rw_open", self.forward_prompt)
+
+    def forward_prompt(self, ctx: EventContext) -> None:
+        boxes = ctx.conn.scalars(
+            sa.select(devices.c.id).where(
+                devices.c.hall == ctx.hall,
+                devices.c.paired == ctx.device,
+                devices.c.kind == "ratingbox",
+            )
+        ).all()
+        fields: dict[str, Any] = {"timeout_s": ctx.body["timeout_s"]}
+        if ctx.body.get("service"):
+            fields["service"] = ctx.body["service"]
+        for box in boxes:
+            ctx.send(box, "prompt", **fields)
