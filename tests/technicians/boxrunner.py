@@ -23,7 +23,6 @@ from ratingbox.net import Link  # noqa: E402
 from ratingbox.outbox import FileOutbox  # noqa: E402
 from ratingbox.state import State  # noqa: E402
 
-
 _getaddrinfo = socket.getaddrinfo
 
 
