@@ -36,6 +36,7 @@ log = logging.getLogger("yuping.gateway")
 # function is called with the Gateway before it starts, to register hooks and HTTP routers.
 SUBSYSTEMS: dict[str, str] = {
     "queue": "gateway.queue.integration:install",
+    "followup": "gateway.followup.service:install",
 }
 
 
@@ -57,6 +58,9 @@ class Gateway:
         self.hooks = Hooks()
         self.metrics = Metrics()
         self.routers: list[Any] = []  # extra fastapi.APIRouter objects, mounted by gateway.http
+        # Subsystems' background work (objects with start() and stop()): started after the
+        # ingest, stopped after it, so they see every event stored.
+        self.services: list[Any] = []
         host, port = config.broker_host_port
         client_id = config.client_id or f"yuping-gateway-{config.hall}"
         self.mqtt = MqttLink(config.hall, host, port, client_id, self._on_message)
@@ -82,6 +86,8 @@ class Gateway:
     def start(self, broker_timeout: float = 10.0) -> Gateway:
         self.prepare()
         self.ingest.start()
+        for service in self.services:
+            service.start()
         self.mqtt.start(broker_timeout)
         if self.config.http_host_port:
             self._start_http(*self.config.http_host_port)
@@ -95,6 +101,8 @@ class Gateway:
             if self._http_thread is not None:
                 self._http_thread.join(timeout=10)
         self.ingest.stop()
+        for service in reversed(self.services):
+            service.stop()
         self.mqtt.stop()
         self.engine.dispose()
         log.info("gateway stopped", extra={"hall": self.hall})

@@ -41,6 +41,7 @@ class Config:
     client_id: str | None = None  # MQTT client id; default yuping-gateway-<hall>
     batch_max: int = 500
     queue: str | None = None  # queue set-up file (see gateway/queue/hall.sample.toml); None: no queue
+    followup: str | None = None  # follow-up/upload/alerts set-up (docs/followup.example.toml)
     attendance: Attendance = field(default_factory=Attendance)
 
     @property

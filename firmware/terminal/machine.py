@@ -42,7 +42,7 @@ class Panel(Protocol):
 
     def show(self, view: v.View) -> None: ...
 
-    def say(self, text: str) -> None: ...
+    def say(self, text: str, interrupt: bool = False) -> None: ...
 
     def leds(self, lit: Sequence[int], blink: bool = False) -> None: ...
 
@@ -329,7 +329,7 @@ class Machine:
         self.mode = v.RATING
         self.panel.leds(range(len(RATING_KEYS)), blink=True)
         self._refresh()
-        self.panel.say(phrases.RATE_PROMPT)
+        self.panel.say(phrases.RATE_PROMPT, interrupt=True)
 
     def _rate(self, index: int) -> None:
         assert self.window is not None
@@ -345,7 +345,7 @@ class Machine:
         else:
             self._thank()
         self._refresh()
-        self.panel.say(phrases.THANKS)
+        self.panel.say(phrases.THANKS, interrupt=True)
 
     def _choose_reason(self, index: int) -> None:
         self._finish_reasons(BAD_REASONS[index] if index < len(BAD_REASONS) else None)

@@ -43,7 +43,7 @@ class ScreenLike(Protocol):
 
 
 class VoiceLike(Protocol):
-    def say(self, text: str) -> None: ...
+    def say(self, text: str, interrupt: bool = False) -> None: ...
 
 
 class WindowTerminal:
@@ -70,9 +70,10 @@ class WindowTerminal:
     def show(self, view: View) -> None:
         self.screen.show(view)
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, interrupt: bool = False) -> None:
+        """Queue speech; `interrupt` cuts what is being said (the citizen's key answers now)."""
         try:
-            self.voice.say(text)
+            self.voice.say(text, interrupt=interrupt)
         except ValueError as exc:  # a text this voice cannot say: the screen still shows it
             log.warning("cannot say %r: %s", text, exc)
 

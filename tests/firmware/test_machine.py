@@ -38,7 +38,7 @@ class Panel:
     def show(self, view: v.View) -> None:
         self.views.append(view)
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, interrupt: bool = False) -> None:
         self.spoken.append(text)
 
     def leds(self, lit, blink=False) -> None:
