@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gateway.followup.config import FollowupConfig
-from gateway.followup.errors import CaseNotFound, TransitionError
+from gateway.followup.errors import CaseNotFound, NotAllowed, TransitionError
 from gateway.followup.tables import followup_cases, followup_steps
 from gateway.followup.workdays import deadline
 from gateway.store.tables import ratings, staff
@@ -189,7 +189,7 @@ def close_unreachable(
 ) -> sa.Row:
     """A manager closes a resolved case whose citizen cannot be reached for a view."""
     case = _load(conn, case_id, "close", ("fixed", "explained"))
-    _require(actor.is_manager, "close", "only a manager may close without the citizen's view")
+    _allowed(actor.is_manager, "close", "only a manager may close without the citizen's view")
     return _step(
         conn,
         case,
@@ -207,7 +207,7 @@ def reassign(
     conn: sa.Connection, case_id: int, actor: Actor, at_ms: int, assignee: str, note: str = ""
 ) -> sa.Row:
     case = _load(conn, case_id, "reassign", ACTIVE)
-    _require(actor.is_manager, "reassign", "only a manager may reassign a case")
+    _allowed(actor.is_manager, "reassign", "only a manager may reassign a case")
     _require(bool(assignee) and len(assignee) <= 32, "reassign", "assignee must be a staff number")
     note = note or f"{case.assignee} -> {assignee}"
     return _step(
@@ -229,7 +229,7 @@ def appeal(
     """The clerk rated appeals (申诉) a malicious or mistaken rating; once per case."""
     case = _load(conn, case_id, "appeal", ACTIVE)
     _require(case.appeal is None, "appeal", f"case {case_id} was already appealed ({case.appeal})")
-    _require(actor.staff_no == case.clerk, "appeal", "only the clerk rated may appeal")
+    _allowed(actor.staff_no == case.clerk, "appeal", "only the clerk rated may appeal")
     _choice("reason", reason, APPEAL_REASONS)
     return _step(
         conn,
@@ -250,8 +250,8 @@ def decide(
 ) -> sa.Row:
     """A manager decides an appeal. Upheld: the rating leaves the statistics (never deleted)."""
     case = _load(conn, case_id, "decide", ("appealed",))
-    _require(actor.is_manager, "decide", "only a manager may decide an appeal")
-    _require(actor.staff_no != case.clerk, "decide", "the clerk who appealed may not decide it")
+    _allowed(actor.is_manager, "decide", "only a manager may decide an appeal")
+    _allowed(actor.staff_no != case.clerk, "decide", "the clerk who appealed may not decide it")
     if upheld:
         row = _step(
             conn,
@@ -306,7 +306,7 @@ def _working(
 ) -> sa.Row:
     """A working step: by the assignee, or by any manager."""
     case = _load(conn, case_id, action, allowed)
-    _require(
+    _allowed(
         actor.is_manager or actor.staff_no == case.assignee,
         action,
         f"case {case_id} is assigned to {case.assignee}; {actor.staff_no} may not {action} it",
@@ -317,6 +317,11 @@ def _working(
 def _require(condition: bool, action: str, why: str) -> None:
     if not condition:
         raise TransitionError(f"cannot {action}: {why}")
+
+
+def _allowed(condition: bool, action: str, why: str) -> None:
+    if not condition:
+        raise NotAllowed(f"cannot {action}: {why}")
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:

@@ -21,5 +21,9 @@ class TransitionError(FollowupError, ValueError):
     """A step that the case's state, or the actor's role, does not allow. Nothing was changed."""
 
 
+class NotAllowed(TransitionError):
+    """A step this person may not take (not the assignee, not a manager, not the clerk rated)."""
+
+
 class StatsError(FollowupError, ValueError):
     """A statistics request that makes no sense (unknown grouping, empty range …)."""
