@@ -199,16 +199,18 @@ class Machine:
         wanted = badge_hash(key, uid)
         return next((b for b in self.pushed.get("badges", ()) if b["h"].lower() == wanted), None)
 
-    def _open_session(self, uid: str, clerk: v.Clerk) -> None:
+    def _open_session(self, uid: str | None, clerk: v.Clerk) -> None:
         if self.badge_uid not in (None, uid):
             self._end_session()  # replaced: the gateway ends the previous shift itself
+        greet = clerk != self.clerk  # the gateway confirming a session already open says nothing
         self.clerk, self.badge_uid, self.message = clerk, uid, None
         if self.mode == v.IDLE:
             self.mode = v.SERVING
         self.outbox.remember(
             "session", {"uid": uid, "name": clerk.name, "staff_no": clerk.staff_no}
         )
-        self.panel.say(phrases.login_greeting(clerk.name))
+        if greet:
+            self.panel.say(phrases.login_greeting(clerk.name))
 
     def _logout(self) -> None:
         fields: dict[str, Any] = {"uid": self.badge_uid, "action": "logout"}
@@ -232,10 +234,11 @@ class Machine:
         if body.get("window"):
             self._push({"window": body["window"]})
         if state == "open" and "clerk" in body:
+            # Without a tap pending the gateway opened the session itself (a console login, or
+            # the answer to a login made offline): it is authoritative either way.
             uid = self.pending_login[0] if self.pending_login else self.badge_uid
             self.pending_login = None
-            if uid:
-                self._open_session(uid, v.Clerk(body["clerk"]["name"], body["clerk"]["staff_no"]))
+            self._open_session(uid, v.Clerk(body["clerk"]["name"], body["clerk"]["staff_no"]))
         elif state == "rejected":
             self._rejected(body.get("reason") or TEXT_UNKNOWN_BADGE)
         elif state == "closed" and self.clerk is not None:

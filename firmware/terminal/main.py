@@ -22,7 +22,6 @@ from firmware.terminal.keys import Keypad
 from firmware.terminal.link import Link
 from firmware.terminal.machine import Settings
 from firmware.terminal.outbox import Outbox
-from firmware.terminal.pn532 import PN532Error
 from firmware.terminal.terminal import WindowTerminal
 
 log = logging.getLogger("yuping.device")
@@ -78,15 +77,39 @@ def open_screen(cfg: DeviceConfig) -> Any:
     return Screen(open_display(cfg.display), load_fonts(cfg.display.get("font")))
 
 
-def open_reader(cfg: DeviceConfig) -> Any:
-    import serial
+class ReopeningReader:
+    """The badge reader, opened on first use and reopened after a failure: a missing or flaky
+    PN532 costs badge logins until it answers again, never the ratings at the counter."""
 
-    from firmware.terminal.pn532 import PN532, BadgeReader
+    def __init__(self, cfg: DeviceConfig):
+        self._cfg = cfg
+        self._port: Any = None
+        self._reader: Any = None
 
-    port = serial.serial_for_url(cfg.nfc_port, baudrate=115200, timeout=0.05)
-    chip = PN532(port)
-    chip.begin()
-    return BadgeReader(chip, time.monotonic, cfg.nfc_debounce_s)
+    def poll(self) -> str | None:
+        try:
+            if self._reader is None:
+                self._open()
+            uid: str | None = self._reader.poll()
+            return uid
+        except Exception:
+            self._close()
+            raise  # the terminal logs it and tries again a little later
+
+    def _open(self) -> None:
+        import serial
+
+        from firmware.terminal.pn532 import PN532, BadgeReader
+
+        self._port = serial.serial_for_url(self._cfg.nfc_port, baudrate=115200, timeout=0.05)
+        chip = PN532(self._port)
+        chip.begin()
+        self._reader = BadgeReader(chip, time.monotonic, self._cfg.nfc_debounce_s)
+
+    def _close(self) -> None:
+        if self._port is not None:
+            self._port.close()
+        self._port = self._reader = None
 
 
 def build(cfg: DeviceConfig, factory: Any = None) -> WindowTerminal:
@@ -101,7 +124,7 @@ def build(cfg: DeviceConfig, factory: Any = None) -> WindowTerminal:
         settings_of(cfg, fw),
         keypad,
         open_screen(cfg),
-        open_reader(cfg),
+        ReopeningReader(cfg),
         voice_from_config(cfg.voice),
         outbox,
         link,
@@ -136,7 +159,7 @@ def device(config_path: str, log_level: str) -> None:
     )
     try:
         terminal = build(device_config.load(config_path))
-    except (TerminalError, PN532Error, OSError) as exc:
+    except (TerminalError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     run(terminal)
 

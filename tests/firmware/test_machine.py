@@ -167,6 +167,40 @@ def test_offline_login_uses_the_badge_list_the_gateway_pushed(rig):
     assert login["offline"] is True
 
 
+def test_gateway_confirming_an_offline_login_later_does_not_greet_again(rig):
+    push_badges(rig)
+    rig.machine.badge(UID)
+    rig.machine.set_online(True)
+    rig.machine.command(
+        "session", {"state": "open", "clerk": {"name": "李娜", "staff_no": "HN0456"}}
+    )
+    assert rig.panel.spoken == [phrases.login_greeting("李娜")]
+    assert rig.view.clerk == v.Clerk("李娜", "HN0456")
+
+
+def test_badge_revoked_since_the_pushed_list_ends_the_offline_session(rig):
+    push_badges(rig)
+    rig.machine.badge(UID)
+    rig.machine.set_online(True)
+    rig.machine.command("session", {"state": "rejected", "reason": "未登记的工牌"})
+    assert rig.view.clerk is None and rig.view.message == "未登记的工牌"
+
+
+def test_gateway_may_open_a_session_without_a_tap(rig):
+    rig.machine.command(
+        "session", {"state": "open", "clerk": {"name": "王芳", "staff_no": "HN0789"}}
+    )
+    assert rig.view.mode == v.SERVING and rig.view.clerk.name == "王芳"
+
+
+def test_gateway_closing_the_session_ends_it_and_any_open_window(rig):
+    rig.login()
+    rw = rig.open_window()
+    rig.machine.command("session", {"state": "closed"})
+    assert rig.view.mode == v.IDLE and rig.view.clerk is None
+    assert [(e["rw"], e["reason"]) for e in rig.events("unrated")] == [(rw, "cancelled")]
+
+
 def test_offline_unknown_badge_is_refused(rig):
     push_badges(rig)
     rig.machine.badge(OTHER)

@@ -87,3 +87,16 @@ def test_full_outbox_while_offline_drops_heartbeats_never_ratings(broker, hall, 
         wait_for(lambda: standin.count("rating") == 4, what="every rating delivered")
         counter.wait(lambda c: c.terminal.outbox.depth() == 0, "outbox empty")
     assert all("outbox" in beat for beat in standin.events("heartbeat"))
+
+
+def test_a_missing_badge_reader_costs_logins_never_ratings(broker, hall, tmp_path, standin):
+    path = write_config(tmp_path, broker, hall, "w-01")
+    path.write_text(path.read_text().replace('port = "ypnfc://', 'port = "/dev/yp-no-such-reader-'))
+    with Counter(path) as counter:
+        counter.wait(lambda c: c.terminal.link.online, "online")
+        standin.command(
+            "w-01", "session", state="open", clerk={"name": "张伟", "staff_no": "HN0123"}
+        )
+        counter.wait(lambda c: c.view.clerk is not None, "session opened by the gateway")
+        counter.rate("rate3")
+        wait_for(lambda: standin.count("rating") == 1, what="rating stored")
