@@ -13,3 +13,7 @@ class ConfigError(TerminalError, ValueError):
         super().__init__(f"{key}: {problem}" if key else problem)
         self.key = key
         self.problem = problem
+
+
+class OutboxError(TerminalError, OSError):
+    """The outbox file cannot be opened or written (missing directory, full or read-only disk)."""

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from firmware.terminal.errors import OutboxError
 from protocol import codec, messages
 from protocol.ids import EventIds
 
@@ -56,10 +57,7 @@ class Outbox:
         self._wall_ms = wall_ms
         self._up_ms = up_ms
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("pragma journal_mode=wal")
-        self._db.execute("pragma synchronous=full")
-        self._db.executescript(SCHEMA)
+        self._db = _open(path)
         self._ids = EventIds(self._load_boot, self._store_boot)
         self.dropped: dict[str, int] = {}
 
@@ -206,6 +204,17 @@ class Outbox:
 
     def _tx(self) -> _Transaction:
         return _Transaction(self._db)
+
+
+def _open(path: str) -> sqlite3.Connection:
+    try:
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        db.execute("pragma journal_mode=wal")
+        db.execute("pragma synchronous=full")
+        db.executescript(SCHEMA)
+        return db
+    except sqlite3.Error as exc:
+        raise OutboxError(f"cannot open the outbox {path}: {exc}") from exc
 
 
 class _Transaction:

@@ -8,6 +8,7 @@ import sqlite3
 
 import pytest
 
+from firmware.terminal.errors import OutboxError
 from firmware.terminal.outbox import Outbox
 from protocol import ProtocolError, decode, topics
 
@@ -143,3 +144,8 @@ def test_boot_counter_lives_in_the_same_file(tmp_path):
         .fetchone()
     )
     assert value == ("1",)
+
+
+def test_an_outbox_that_cannot_be_opened_says_where(tmp_path):
+    with pytest.raises(OutboxError, match="no-such-dir"):
+        make(tmp_path / "no-such-dir" / "o.db")
