@@ -18,15 +18,16 @@ A refused step raises TransitionError (a ValueError) and writes nothing.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from gateway.followup.config import FollowupConfig
-from gateway.followup.errors import CaseNotFound, NotAllowed, TransitionError
+from gateway.followup.errors import CalendarError, CaseNotFound, NotAllowed, TransitionError
 from gateway.followup.tables import followup_cases, followup_steps
-from gateway.followup.workdays import deadline
+from gateway.followup.workdays import WEEKDAYS_ONLY, deadline
 from gateway.store.tables import ratings, staff
 from protocol.levels import CASE_STATES
 
@@ -36,6 +37,7 @@ FINDINGS = ("substantiated", "unfounded")
 VIEWS = ("satisfied", "dissatisfied")
 APPEAL_REASONS = ("malicious", "mistaken")
 NOTE_MAX = 500
+log = logging.getLogger("yuping.followup")
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,15 @@ def assignee_for(cfg: FollowupConfig, facts: Facts) -> tuple[str | None, str]:
 
 def open_case(conn: sa.Connection, cfg: FollowupConfig, facts: Facts) -> int:
     """Open the case of a 差评; its deadline counts working days from the rating's day."""
-    due_date, due_ms = deadline(cfg.calendar(), facts.at_ms, cfg.workdays)
     assignee, rule = assignee_for(cfg, facts)
+    note = f"assigned to {assignee} ({rule})"
+    try:
+        due_date, due_ms = deadline(cfg.calendar(), facts.at_ms, cfg.workdays)
+    except CalendarError as exc:
+        # Refusing the rating would lose it; a weekdays-only deadline is kept and said so.
+        due_date, due_ms = deadline(WEEKDAYS_ONLY, facts.at_ms, cfg.workdays)
+        note += f"; {exc}; deadline counted on weekdays only"
+        log.error("follow-up deadline on weekdays only: %s", exc)
     result = conn.execute(
         followup_cases.insert().values(
             hall=facts.hall,
@@ -109,9 +118,7 @@ def open_case(conn: sa.Connection, cfg: FollowupConfig, facts: Facts) -> int:
     key = result.inserted_primary_key
     assert key is not None  # an INSERT always has one
     case_id = int(key[0])
-    log_step(
-        conn, case_id, "open", None, "open", SYSTEM, facts.at_ms, f"assigned to {assignee} ({rule})"
-    )
+    log_step(conn, case_id, "open", None, "open", SYSTEM, facts.at_ms, note)
     return case_id
 
 

@@ -98,7 +98,7 @@ class Followup:
             self.feed.add_channel(self.webhook)
         if self.settings.upload is not None:
             uploader = Uploader(self.engine, self.hall, self.settings.upload)
-            self.upload = UploadWorker(uploader).start()
+            self.upload = UploadWorker(uploader, self.settings.upload.poll_s).start()
         self._thread = threading.Thread(target=self._run, name="yuping-followup", daemon=True)
         self._thread.start()
         return self

@@ -83,6 +83,16 @@ class WorkCalendar:
         return count
 
 
+class WeekdaysOnly(WorkCalendar):
+    """Monday to Friday, any year: only where a real calendar is missing and refusing is worse."""
+
+    def is_workday(self, day: dt.date) -> bool:
+        return day.weekday() < 5
+
+
+WEEKDAYS_ONLY = WeekdaysOnly()
+
+
 def china_date(ms: int) -> dt.date:
     """The calendar date in China of a moment given as ms since the epoch."""
     return dt.datetime.fromtimestamp(ms / 1000, CHINA).date()

@@ -73,6 +73,7 @@ class UploadConfig:
     backoff_s: float = 30.0
     backoff_max_s: float = 1800.0
     batch: int = 50
+    poll_s: float = 5.0  # how often the outbox is looked at (also woken by each new rating)
     time_format: str = "%Y-%m-%d %H:%M:%S"  # China time
     levels: dict[str, int | str] = field(default_factory=lambda: dict(NATIONAL_LEVELS))
     channels: dict[str, int | str] = field(default_factory=lambda: dict(DEFAULT_CHANNELS))

@@ -321,3 +321,12 @@ def test_case_walk_and_appeal_on_postgresql(pg_url):
             assert conn.execute(sa.select(sa.func.count()).where(ratings.c.excluded)).scalar() == 1
     finally:
         engine.dispose()
+
+
+def test_case_beyond_the_calendar_still_opens_on_weekdays_and_says_so(engine):
+    with engine.begin() as conn:
+        case_id = open_for(conn, at="2026-12-28 10:00")  # Monday; 2027 is not in the calendar
+        case = cases.get(conn, case_id)
+        (step,) = cases.steps(conn, case_id)
+    assert case.due_date == "2027-01-04"  # 29, 30, 31 Dec, Fri 1 Jan (unknown: counted), Mon 4
+    assert "no data for 2027" in step.note and "weekdays only" in step.note
