@@ -44,3 +44,30 @@ def pi(
     click.echo(
         "first boot installs yuping-device.service; the terminal says hello when it connects"
     )
+
+
+@flash.command("pico")
+@site_option
+@click.option("--device", required=True, help="A provisioned rating box, e.g. r-0012")
+@click.option("--port", required=True, help="Serial port or pyserial URL, e.g. /dev/ttyACM0")
+@click.option("--wifi-ssid", required=True, envvar="YUPING_WIFI_SSID")
+@click.option("--wifi-password", required=True, envvar="YUPING_WIFI_PASSWORD")
+def pico(site: Path, device: str, port: str, wifi_ssid: str, wifi_password: str) -> None:
+    """Copy the rating box firmware, its config and umqtt to a Pico W, check, and reset it."""
+    import serial
+
+    from gateway.flash import pico as flasher
+
+    try:
+        record = Site(site).device(device)
+        if record.kind != "ratingbox":
+            raise TechnicianError(f"{device} is a {record.kind}: use `yuping flash pi`")
+        config = flasher.box_config(Site(site), record, wifi_ssid, wifi_password)
+        files = [*flasher.firmware_files(), flasher.config_file(config)]
+        with serial.serial_for_url(port, baudrate=115200, timeout=0.2) as link:
+            flasher.flash_pico(link, files, click.echo)
+    except (TechnicianError, ValueError, OSError, serial.SerialException) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"{device}: {len(files)} files verified on the board; reset, it connects as {device}"
+    )
