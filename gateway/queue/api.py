@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from gateway.http.auth import current_user, gateway_of, require
 from gateway.queue import errors, mailing, notice, printing
@@ -30,7 +30,14 @@ from protocol.levels import AREA_LABELS, PRIORITY_LABELS
 STAFF_ROLES = ("manager", "clerk")
 
 
-class IssueIn(BaseModel):
+class Strict(BaseModel):
+    """Unknown fields are refused (422), never silently dropped: a kiosk asking for priority
+    must learn it cannot."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class IssueIn(Strict):
     service: str
     matter: str | None = None
     printer: str | None = None
@@ -44,35 +51,35 @@ class CheckinIn(IssueIn):
     appointment_ms: int
 
 
-class CallIn(BaseModel):
+class CallIn(Strict):
     number: str | None = None  # a given number; none: call next
 
 
-class NumberIn(BaseModel):
+class NumberIn(Strict):
     number: str
 
 
-class CompleteIn(BaseModel):
+class CompleteIn(Strict):
     matter: str | None = None
     case_no: str | None = None
 
 
-class TransferIn(BaseModel):
+class TransferIn(Strict):
     service: str | None = None
     window: str | None = None
 
 
-class HelperIn(BaseModel):
+class HelperIn(Strict):
     helper: str | None = None  # the 帮办 staff number, if one is named
 
 
-class MailingIn(BaseModel):
+class MailingIn(Strict):
     wants: bool
     address: str | None = None
     phone: str | None = None
 
 
-class NoticeIn(BaseModel):
+class NoticeIn(Strict):
     matter: str
     ticket: str | None = None
     window: str | None = None

@@ -314,6 +314,12 @@ class QueueEngine:
 
     # ---- reading ------------------------------------------------------------------------
 
+    def advance(self, at_ms: int) -> None:
+        """Let time pass without an action: at a new business day what is left open expires.
+
+        Deterministic, so a replay (which rolls over at the day's first action) agrees."""
+        self._now(at_ms)
+
     def ticket(self, number: str) -> Ticket:
         try:
             return self.tickets[number]

@@ -74,6 +74,7 @@ class QueueService:
             if self._stale:
                 with self.db.connect() as conn:
                     self._reload(conn)
+            self.engine.advance(self.clock())
             return fn(self.engine)
 
     def _watch(self, conn: sa.Connection) -> None:

@@ -3,6 +3,7 @@ API, tickets printed on a simulated ESC/POS printer, and a restart that loses no
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -296,3 +297,35 @@ def test_notice_mailing_and_pickup_reminder(gw, http, uid):
         done = http.post("/api/queue/windows/4/complete", json={}, headers=boss).json()
     assert done["reminder"]["lines"][0] == "办结领取提醒"
     assert "领取地点：4号窗口（社保卡服务专区）" in done["reminder"]["lines"]
+
+
+def test_guide_priority_tickets_appointments_and_public_reads(gw, http):
+    assert http.get("/api/queue/status/not-a-token").status_code == 404
+    kiosk, zhang = auth(http, "kiosk", "kiosk-pass-1"), auth(http, "zhang", "clerk-pass-1")
+    walk_in = http.post("/api/queue/tickets", json={"service": "social"}, headers=kiosk).json()
+    refused = http.post(
+        "/api/queue/tickets/guide", json={"service": "social", "priority": "elderly"}, headers=kiosk
+    )
+    assert refused.status_code == 201  # the kiosk account is a staff account here …
+    assert refused.json()["ahead"] == 0  # … and a priority ticket goes before the walk-in
+    kiosk_priority = http.post(
+        "/api/queue/tickets", json={"service": "social", "priority": "elderly"}, headers=kiosk
+    )
+    assert kiosk_priority.status_code == 422  # the kiosk cannot ask for priority
+    bad = http.post(
+        "/api/queue/tickets/guide", json={"service": "social", "priority": "vip"}, headers=zhang
+    )
+    assert bad.status_code == 400 and bad.json()["detail"]["code"] == "bad_input"
+    unknown = http.post("/api/queue/tickets", json={"service": "pets"}, headers=kiosk)
+    assert unknown.status_code == 404 and unknown.json()["detail"]["message"] == "没有此业务: pets"
+    booked = http.post(
+        "/api/queue/checkin",
+        json={"service": "social", "appointment_ms": int(time.time() * 1000) - 60_000},
+        headers=kiosk,
+    ).json()
+    assert booked["ahead"] == 1  # only the priority ticket: its slot came before the walk-in
+    services = {s["id"]: s for s in http.get("/api/queue/services").json()}
+    assert services["social"]["waiting"] == 3 and services["social"]["area_label"] == "办事窗口区"
+    status = http.get(f"/api/queue/status/{walk_in['token']}").json()
+    assert status["ahead"] == 2 and status["estimated_wait_min"] == 18  # 3 x 6 min, 1 window
+    assert [m["code"] for m in http.get("/api/queue/matters?service=social").json()] == ["SB-003"]

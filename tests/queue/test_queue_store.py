@@ -123,6 +123,7 @@ def test_yesterdays_ticket_status_shows_expired_and_numbers_restart(db, hall):
     svc = service(db, hall, clock)
     old = svc.transaction(lambda q: q.issue("realestate", "kiosk", "kiosk", clock())).ticket
     clock.now += DAY
+    assert svc.read(lambda q: q.waiting_count()) == 0  # the new day needs no action to start
     tomorrow = service(db, hall, clock)
     assert tomorrow.find_by_token(old.token).state == "expired"
     assert (
