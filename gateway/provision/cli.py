@@ -67,11 +67,13 @@ def device(
 ) -> None:
     """Register a device, create its broker account and rewrite the broker files."""
     try:
-        record = Site(site).add_device(DeviceRecord(hall, device, kind, window, paired))
-        if db:
+        record = DeviceRecord(hall, device, kind, window, paired)
+        Site(site).check_new(record)
+        if db:  # the gateway's store first: a refusal there leaves the broker files untouched
             from gateway.provision.store import register
 
-            register(db, record)
+            register(db, record, Site(site).settings().get("hall_name"))
+        Site(site).add_device(record)
     except (TechnicianError, ValueError) as exc:
         raise fail(exc) from exc
     click.echo(

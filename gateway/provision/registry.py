@@ -83,12 +83,16 @@ class Site:
     def _device_path(self, device: str) -> Path:
         return self.root / "devices" / f"{topics.check_id(device, 'device')}.toml"
 
-    def add_device(self, record: DeviceRecord) -> DeviceRecord:
+    def check_new(self, record: DeviceRecord) -> None:
+        """Raise unless `record` could be added (nothing is written)."""
         record.check()
         if self._device_path(record.device).exists():
             raise DeviceExists(f"device {record.device} is already provisioned")
         if record.paired:
             self._check_pairing(record)
+
+    def add_device(self, record: DeviceRecord) -> DeviceRecord:
+        self.check_new(record)
         record.password = record.password or new_password()
         self.gateway(record.hall, create=True)
         tomlfile.write(self._device_path(record.device), asdict(record))

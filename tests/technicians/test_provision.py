@@ -136,3 +136,66 @@ def test_duplicate_device_is_refused(tmp_path):
     )
     assert result.exit_code != 0 and "already provisioned" in result.output
     assert (site / "broker" / "passwd").read_text() == before
+
+
+def test_device_is_registered_in_the_gateway_store(tmp_path):
+    import sqlalchemy as sa
+
+    from gateway.store import make_engine
+    from gateway.store.tables import devices, windows
+
+    db = f"sqlite:///{tmp_path / 'gw.db'}"
+    site = tmp_path / "site"
+    provision(site, "device", "--hall", "zz-1", "--device", "w-03", "--window", "3", "--db", db)
+    provision(
+        site,
+        "device",
+        "--hall",
+        "zz-1",
+        "--device",
+        "r-03",
+        "--kind",
+        "ratingbox",
+        "--paired",
+        "w-03",
+        "--db",
+        db,
+    )
+    engine = make_engine(db)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(devices.c.id, devices.c.kind, devices.c.window, devices.c.paired).order_by(
+                devices.c.id
+            )
+        ).all()
+        label = conn.execute(sa.select(windows.c.label)).scalar()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        ("r-03", "ratingbox", None, "w-03"),
+        ("w-03", "terminal", "3", None),
+    ]
+    assert label == "3号窗口"
+
+
+def test_store_refusal_leaves_the_broker_files_untouched(tmp_path):
+    db = f"sqlite:///{tmp_path / 'gw.db'}"
+    site = tmp_path / "site"
+    result = CliRunner().invoke(
+        main,
+        [
+            "provision",
+            "device",
+            "--site",
+            str(site),
+            "--hall",
+            "zz-1",
+            "--device",
+            "w-03",
+            "--window",
+            "front",
+            "--db",
+            db,
+        ],
+    )
+    assert result.exit_code != 0 and "not registered" in result.output
+    assert Site(site).devices() == []
