@@ -67,7 +67,7 @@ class Gateway:
         self.ingest = Ingest(
             self.engine, config.hall, self.hooks, self.metrics, self.mqtt.publish, config.batch_max
         )
-        Presence(config, self.metrics).install(self.hooks)
+        Presence(config).install(self.hooks)
         Shifts(self.clock).install(self.hooks)
         Ratings(self.clock).install(self.hooks)
         _install_subsystems(self, subsystems)

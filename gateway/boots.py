@@ -56,7 +56,7 @@ class BootClocks:
 
     def _store(self, conn: sa.Connection, device: str, boot: int, start: int) -> None:
         values = {"hall": self.hall, "device": device, "boot": boot, "start_ms": start}
-        upsert(conn, device_boots, ["hall", "device", "boot"], values, {"start_ms": start})
+        upsert(conn, device_boots, ["hall", "device", "boot"], values)
         self._starts[(device, boot)] = start
 
     def skew(self, device: str, boot: int, ts: int, up: int) -> int | None:

@@ -18,6 +18,9 @@ SUBCOMMANDS: dict[str, str] = {
     "admin": "gateway.commands:admin",
     "backup": "gateway.commands:backup",
     "restore": "gateway.commands:restore",
+    "stats": "gateway.followup.cli:stats",
+    "upload": "gateway.followup.cli:upload",
+    "cases": "gateway.followup.cli:cases",
 }
 
 

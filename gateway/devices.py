@@ -12,7 +12,6 @@ import sqlalchemy as sa
 
 from gateway.config import Config
 from gateway.hooks import EventContext, Hooks
-from gateway.metrics import Metrics
 from gateway.registry import hall_row, window_label
 from gateway.staff import badge_list
 from gateway.store.tables import devices
@@ -40,9 +39,8 @@ def device_config(conn: sa.Connection, config: Config, device: sa.Row) -> dict[s
 
 
 class Presence:
-    def __init__(self, config: Config, metrics: Metrics) -> None:
+    def __init__(self, config: Config) -> None:
         self.config = config
-        self.metrics = metrics
 
     def install(self, hooks: Hooks) -> None:
         hooks.on("hello", self.hello)
@@ -70,5 +68,4 @@ class Presence:
         values: dict[str, Any] = {"outbox": ctx.body["outbox"], "online": True}
         if ctx.body.get("fw"):
             values["fw"] = ctx.body["fw"]
-        self._update(ctx, **values)
-        self.metrics.outbox.labels(ctx.device).set(ctx.body["outbox"])
+        self._update(ctx, **values)  # the ingest sets the outbox metric after commit

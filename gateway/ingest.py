@@ -6,6 +6,10 @@ the hooks' commands and then one ack per device listing the ids stored, found al
 (a redelivery) or refused by a rule. Commands go first so that a device holding its ack also holds
 the commands its event caused.
 
+Hooks normally run without a savepoint each (savepoints cost more than the rest of an event);
+when any hook refuses or fails, the batch's transaction is rolled back and the batch stored again
+with a savepoint around each event's hooks, so only that event's effects are undone.
+
 Rejected (never stored, never acked), each with a counted and logged reason:
   protocol.errors reasons  bad_topic, bad_payload, too_large, bad_field, unknown_kind,
                            unsupported_version (a newer major protocol version)
@@ -55,9 +59,20 @@ class Inbound:
 
 @dataclass
 class BatchResult:
+    """What a batch's transaction decided; published, counted and logged only after commit."""
+
     acks: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     acked_at: list[float] = field(default_factory=list)  # receipt times of acked events
     commands: list[Command] = field(default_factory=list)
+    stored: list[str] = field(default_factory=list)  # kinds of newly stored events
+    duplicates: int = 0
+    refused: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
+    outbox: dict[str, int] = field(default_factory=dict)
+
+
+class Redo(Exception):
+    """A hook refused or failed in the fast path: store the batch again, carefully."""
 
 
 class Rejected(Exception):
@@ -135,7 +150,7 @@ class Ingest:
         """Store a batch in one transaction (retried on store errors), then publish."""
         for attempt in range(STORE_ATTEMPTS):
             try:
-                result = self._store(batch)
+                result = self._store_either_way(batch)
                 break
             except sa.exc.SQLAlchemyError as exc:
                 self.metrics.store_errors.inc()
@@ -147,20 +162,32 @@ class Ingest:
             return
         self.metrics.batch_size.observe(len(batch))
         self._publish(result)
+        self._account(result)
 
-    def _store(self, batch: list[Inbound]) -> BatchResult:
+    def _store_either_way(self, batch: list[Inbound]) -> BatchResult:
+        try:
+            return self._store(batch, careful=False)
+        except Redo:
+            return self._store(batch, careful=True)
+
+    def _store(self, batch: list[Inbound], careful: bool) -> BatchResult:
         result = BatchResult()
         with self.engine.begin() as conn:
             registered = hall_devices(conn, self.hall)
             for item in batch:
                 try:
-                    self._one(conn, item, registered, result)
+                    self._one(conn, item, registered, result, careful)
                 except Rejected as exc:
-                    self._reject(conn, item, exc)
+                    self._reject(conn, item, exc, result)
         return result
 
     def _one(
-        self, conn: sa.Connection, item: Inbound, registered: dict[str, sa.Row], result: BatchResult
+        self,
+        conn: sa.Connection,
+        item: Inbound,
+        registered: dict[str, sa.Row],
+        result: BatchResult,
+        careful: bool,
     ) -> None:
         try:
             msg = codec.decode(item.topic, item.payload)
@@ -182,7 +209,7 @@ class Ingest:
         problem = contradiction(device, msg.kind, msg.body)
         if problem:
             raise Rejected("device_mismatch", problem, where.device)
-        self._event(conn, item, device, msg.kind, msg.body, result)
+        self._event(conn, item, device, msg.kind, msg.body, result, careful)
 
     def _event(
         self,
@@ -192,6 +219,7 @@ class Ingest:
         kind: str,
         body: dict,
         result: BatchResult,
+        careful: bool,
     ) -> None:
         boot, _seq = ids.split(body["id"])
         at_ms = self.clocks.correct(conn, device.id, boot, body["ts"], body["up"], item.received_ms)
@@ -212,33 +240,50 @@ class Ingest:
         result.acks[device.id].append(body["id"])
         result.acked_at.append(item.mono)
         if not stored:
-            self.metrics.duplicates.inc()
+            result.duplicates += 1
             return
         ctx = EventContext(
             conn, self.hall, device.id, device.window, kind, body, at_ms, item.received_ms
         )
-        self._dispatch(conn, ctx, result)
+        if careful:
+            self._dispatch_carefully(conn, ctx, result)
+        else:
+            self._dispatch_fast(ctx, result)
 
-    def _dispatch(self, conn: sa.Connection, ctx: EventContext, result: BatchResult) -> None:
+    def _dispatch_fast(self, ctx: EventContext, result: BatchResult) -> None:
+        try:
+            self.hooks.dispatch(ctx)
+        except Exception as exc:  # noqa: BLE001 - refusals and failures take the careful path
+            raise Redo() from exc
+        self._accepted(ctx, result)
+
+    def _dispatch_carefully(
+        self, conn: sa.Connection, ctx: EventContext, result: BatchResult
+    ) -> None:
         try:
             with conn.begin_nested():
                 self.hooks.dispatch(ctx)
         except EventRefused as exc:
-            self._refused(conn, ctx, exc.reason, exc.detail)
+            self._refused(conn, ctx, exc.reason, exc.detail, result)
             result.commands.extend(exc.reply)
             return
         except Exception as exc:  # noqa: BLE001 - a hook's bug must not stop the ingest
             log.exception("hook failed", extra={"device": ctx.device, "kind": ctx.kind})
-            self._refused(conn, ctx, "hook_error", f"{type(exc).__name__}: {exc}")
+            self._refused(conn, ctx, "hook_error", f"{type(exc).__name__}: {exc}", result)
             return
-        self.metrics.events.labels(ctx.kind).inc()
-        result.commands.extend(ctx.commands)
+        self._accepted(ctx, result)
 
-    def _refused(self, conn: sa.Connection, ctx: EventContext, reason: str, detail: str) -> None:
-        self.metrics.refused.labels(reason).inc()
-        log.info(
-            "event refused",
-            extra={"device": ctx.device, "kind": ctx.kind, "id": ctx.body["id"], "reason": reason},
+    def _accepted(self, ctx: EventContext, result: BatchResult) -> None:
+        result.stored.append(ctx.kind)
+        result.commands.extend(ctx.commands)
+        if ctx.kind == "heartbeat":
+            result.outbox[ctx.device] = ctx.body["outbox"]
+
+    def _refused(
+        self, conn: sa.Connection, ctx: EventContext, reason: str, detail: str, result: BatchResult
+    ) -> None:
+        result.refused.append(
+            {"device": ctx.device, "kind": ctx.kind, "id": ctx.body["id"], "reason": reason}
         )
         conn.execute(
             events.update()
@@ -262,11 +307,11 @@ class Ingest:
         online = sa.select(sa.func.count()).where(devices.c.hall == self.hall, devices.c.online)
         self.metrics.online.set(conn.execute(online).scalar() or 0)
 
-    def _reject(self, conn: sa.Connection, item: Inbound, exc: Rejected) -> None:
-        self.metrics.rejects.labels(exc.reason).inc()
-        log.warning(
-            "message rejected",
-            extra={"reason": exc.reason, "detail": exc.detail[:200], "topic": item.topic[:200]},
+    def _reject(
+        self, conn: sa.Connection, item: Inbound, exc: Rejected, result: BatchResult
+    ) -> None:
+        result.rejected.append(
+            {"reason": exc.reason, "detail": exc.detail[:200], "topic": item.topic[:200]}
         )
         conn.execute(
             rejects.insert().values(
@@ -290,6 +335,20 @@ class Ingest:
         done = time.monotonic()
         for mono in result.acked_at:
             self.metrics.ack_latency.observe(done - mono)
+
+    def _account(self, result: BatchResult) -> None:
+        """Metrics and logs of a committed batch."""
+        for kind in result.stored:
+            self.metrics.events.labels(kind).inc()
+        self.metrics.duplicates.inc(result.duplicates)
+        for refusal in result.refused:
+            self.metrics.refused.labels(refusal["reason"]).inc()
+            log.info("event refused", extra=refusal)
+        for reject in result.rejected:
+            self.metrics.rejects.labels(reject["reason"]).inc()
+            log.warning("message rejected", extra=reject)
+        for device, depth in result.outbox.items():
+            self.metrics.outbox.labels(device).set(depth)
 
     def _send(self, command: Command, now: int) -> None:
         try:

@@ -22,11 +22,16 @@ from gateway.timeutil import HallClock
 UNKNOWN_BADGE = "未登记的工牌"
 
 
+OPEN_SHIFT = sa.select(shifts).where(
+    shifts.c.hall == sa.bindparam("hall"),
+    shifts.c.device == sa.bindparam("device"),
+    shifts.c.ended_ms.is_(None),
+)
+
+
 def open_shift(conn: sa.Connection, hall: str, device: str) -> sa.Row | None:
-    query = sa.select(shifts).where(
-        shifts.c.hall == hall, shifts.c.device == device, shifts.c.ended_ms.is_(None)
-    )
-    return conn.execute(query).first()
+    """The shift open on a terminal (built once: every rating window asks)."""
+    return conn.execute(OPEN_SHIFT, {"hall": hall, "device": device}).first()
 
 
 def _open_shift_of(conn: sa.Connection, staff_id: int) -> sa.Row | None:

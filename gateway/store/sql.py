@@ -16,16 +16,39 @@ def _insert(conn: sa.Connection, table: sa.Table) -> Any:
     raise NotImplementedError(f"no upsert for {conn.dialect.name}")
 
 
+_INSERT_NEW: dict[tuple[str, str, tuple[str, ...]], Any] = {}
+
+
 def insert_new(conn: sa.Connection, table: sa.Table, keys: list[str], **values: Any) -> bool:
     """Insert a row unless one with the same `keys` exists; True when it was inserted."""
-    stmt = _insert(conn, table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT here.
-    return conn.execute(stmt.returning(table.c[keys[0]])).first() is not None
+    # Built once and run with parameters: on the ingest's hot path, building is the cost.
+    key = (conn.dialect.name, table.name, tuple(keys))
+    if key not in _INSERT_NEW:
+        stmt = _insert(conn, table).on_conflict_do_nothing(index_elements=keys)
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT here.
+        _INSERT_NEW[key] = stmt.returning(table.c[keys[0]])
+    return conn.execute(_INSERT_NEW[key], values).first() is not None
+
+
+_UPSERT: dict[tuple, Any] = {}
 
 
 def upsert(
-    conn: sa.Connection, table: sa.Table, keys: list[str], values: dict[str, Any], update: dict
+    conn: sa.Connection,
+    table: sa.Table,
+    keys: list[str],
+    values: dict[str, Any],
+    add: tuple[str, ...] = (),
 ) -> None:
-    """Insert `values`, or apply `update` (column -> expression) to the row with the same keys."""
-    stmt = _insert(conn, table).values(**values)
-    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))
+    """Insert `values`, or update the row with the same keys: columns in `add` are increased by
+    the new value, the other non-key columns replaced."""
+    key = (conn.dialect.name, table.name, tuple(keys), tuple(sorted(values)), add)
+    if key not in _UPSERT:
+        stmt = _insert(conn, table)
+        changed = {
+            name: table.c[name] + stmt.excluded[name] if name in add else stmt.excluded[name]
+            for name in values
+            if name not in keys
+        }
+        _UPSERT[key] = stmt.on_conflict_do_update(index_elements=keys, set_=changed)
+    conn.execute(_UPSERT[key], values)

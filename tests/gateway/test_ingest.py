@@ -150,3 +150,47 @@ def test_gateway_publishes_retained_birth(gw, broker):
 
     msg = subscribe.simple(topics.gateway_state(gw.hall), hostname="127.0.0.1", port=broker.port)
     assert json.loads(msg.payload) == {"v": 1, "online": True, "kind": "gateway"}
+
+
+def test_refusal_inside_a_batch_undoes_only_that_events_effects(gw):
+    from gateway.ingest import Inbound
+    from gateway.store.tables import rating_windows, ratings
+
+    with gw.device("t-01") as dev:
+        rw = dev.next_id()
+        bodies = [
+            ("rw_open", dev.event("rw_open", id=rw, rw=rw, timeout_s=30, by="clerk")),
+            ("rating", dev.event("rating", rw="1-999", level="satisfied")),  # refused
+            ("rating", dev.event("rating", rw=rw, level="basic")),
+            ("stray", dev.event("stray", count=2)),
+        ]
+        batch = [
+            Inbound(topics.event(gw.hall, "t-01", k), codec.encode_event(k, b), 1, time.monotonic())
+            for k, b in bodies
+        ]
+        gw.gateway.ingest.process(batch)  # one transaction, as the writer thread would
+        dev.wait_ack(*(b["id"] for _, b in bodies))
+    stored = {r.event_id: r.refused for r in gw.rows(events)}
+    assert stored == {
+        bodies[0][1]["id"]: None,
+        bodies[1][1]["id"]: "no_rating_window",
+        bodies[2][1]["id"]: None,
+        bodies[3][1]["id"]: None,
+    }
+    assert [r.level for r in gw.rows(ratings)] == ["basic"]
+    assert [w.outcome for w in gw.rows(rating_windows)] == ["rated"]
+
+
+def test_a_failing_hook_refuses_its_event_and_ingest_goes_on(broker, tmp_path, hall):
+    def fragile(ctx):
+        if ctx.body["count"] == 13:
+            raise RuntimeError("unlucky")
+
+    with GatewayHarness(broker, tmp_path, hall, setup=lambda g: g.hooks.on("stray", fragile)) as gw:
+        gw.add_device("t-01", "terminal")
+        with gw.device("t-01") as dev:
+            bad = dev.send_acked("stray", count=13)
+            good = dev.send_acked("stray", count=1)
+        rows = {r.event_id: r for r in gw.rows(events)}
+    assert rows[bad].refused == "hook_error" and "unlucky" in rows[bad].refused_detail
+    assert rows[good].refused is None
