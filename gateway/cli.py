@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, str] = {
     "stats": "gateway.followup.cli:stats",
     "upload": "gateway.followup.cli:upload",
     "cases": "gateway.followup.cli:cases",
+    "queue": "gateway.queue.cli:queue",
 }
 
 

@@ -133,3 +133,34 @@ def test_yesterdays_ticket_status_shows_expired_and_numbers_restart(db, hall):
         == "A001"
     )
     assert tomorrow.find_by_token("no-such-token") is None
+
+
+def test_yuping_queue_replay_prints_the_days_timeline(tmp_path, hall):
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'hall.db'}")
+    migrate(engine)
+    clock = Clock()
+    busy_morning(service(engine, hall, clock), clock)
+    engine.dispose()
+    toml = tmp_path / "gateway.toml"
+    toml.write_text(
+        f'[gateway]\nhall = "{hall}"\ndb = "sqlite:///{tmp_path / "hall.db"}"\nqueue = "{SAMPLE}"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main, ["queue", "replay", "--config", str(toml), "--day", "2026-11-27"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "金水区政务服务中心 2026-11-27: 9 actions"
+    assert lines[1].startswith("09:00:02  A001   issue") and "不动产登记 kiosk" in lines[1]
+    assert "请A001号到3号窗口办理" in lines[6] and "HN0101" in lines[6]
+    assert lines[8].split()[2:4] == ["no_show", "4号窗口"] and lines[8].endswith("回到队列")
+    assert lines[-1].startswith("issued 5, done 1, missed 0, still open 4;")
+    empty = CliRunner().invoke(
+        main, ["queue", "replay", "--config", str(toml), "--day", "2026-11-26"]
+    )
+    assert empty.output.splitlines()[-1].startswith("issued 0")
