@@ -3,9 +3,24 @@ press and its ack loses nothing and duplicates nothing."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 from support.terminal import DeviceProcess, StandInGateway, wait_for, write_config
 
+from protocol import topics
+
 UID = "04A1B2C3"
+
+
+def watch_state(gw, hall, device, states):
+    topic = topics.state(hall, device)
+    gw.client.message_callback_add(topic, lambda c, u, m: states.append(json.loads(m.payload)))
+    gw.client.subscribe(topic, qos=1)
 
 
 def login(gw, dev):
@@ -18,7 +33,9 @@ def test_sigkill_between_rating_press_and_ack_delivers_the_rating_exactly_once(
     broker, hall, tmp_path
 ):
     cfg = write_config(tmp_path, broker, hall, "w-01")
+    states = []
     with StandInGateway(broker, hall, clerks={UID: ("张伟", "HN0123")}) as gw:
+        watch_state(gw, hall, "w-01", states)
         dev = DeviceProcess(cfg, tmp_path).start()
         try:
             state = login(gw, dev)
@@ -32,6 +49,7 @@ def test_sigkill_between_rating_press_and_ack_delivers_the_rating_exactly_once(
             wait_for(lambda: gw.count("rating") == 1, what="rating received")
             assert dev.state()["outbox"] >= 1  # unacked: still on the device's disk
             dev.kill()
+            wait_for(lambda: states and not states[-1]["online"], what="last will published")
             gw.acking = True
             dev.start()
             [rating] = gw.events("rating")
@@ -45,3 +63,56 @@ def test_sigkill_between_rating_press_and_ack_delivers_the_rating_exactly_once(
     assert rating["level"] == "very_satisfied" and rating["rw"] == gw.events("rw_open")[0]["rw"]
     assert state["boot"] == 2  # a new boot: ids after the restart cannot collide with earlier ones
     assert gw.count("unrated") == 0
+
+
+def test_sigkill_while_the_citizen_picks_a_reason_keeps_the_bad_rating(broker, hall, tmp_path):
+    cfg = write_config(tmp_path, broker, hall, "w-01")
+    with StandInGateway(broker, hall, clerks={UID: ("张伟", "HN0123")}) as gw:
+        dev = DeviceProcess(cfg, tmp_path).start()
+        try:
+            login(gw, dev)
+            dev.press("complete")
+            dev.press("rate5")  # 非常不满意: the reasons are on screen, the rating is held on disk
+            assert dev.state()["view"]["mode"] == "reasons"
+            dev.kill()
+            assert gw.count("rating") == 0
+            dev.start()
+            wait_for(lambda: gw.count("rating") == 1, what="held rating delivered after restart")
+            dev.wait(lambda s: s["outbox"] == 0, "outbox empty")
+        finally:
+            dev.stop()
+    [rating] = gw.events("rating")
+    assert rating["level"] == "very_dissatisfied" and "reasons" not in rating
+    assert gw.count("unrated") == 0 and gw.count("rw_open") == 1
+
+
+def test_yuping_device_runs_says_hello_and_leaves_cleanly_on_sigterm(broker, hall, tmp_path):
+    """The real entry point, as systemd starts it: pins from GPIOZERO_PIN_FACTORY, no PN532 on
+    the port yet, espeak-ng as the voice; SIGTERM publishes the offline state and exits 0."""
+    text = write_config(tmp_path, broker, hall, "w-02").read_text()
+    text = text.replace('pin_factory = "mock"\n', "")
+    text = text.replace(f'port = "ypnfc://w-02-{hall}"', 'port = "loop://"')
+    text = text.replace(f'backend = "tts"\nport = "yptts://w-02-{hall}"', 'backend = "espeak"')
+    path = tmp_path / "real.toml"
+    path.write_text(text)
+    states = []
+    with StandInGateway(broker, hall) as gw:
+        watch_state(gw, hall, "w-02", states)
+        yuping = str(Path(sys.executable).parent / "yuping")
+        proc = subprocess.Popen(
+            [yuping, "device", "--config", str(path)],
+            env={**os.environ, "GPIOZERO_PIN_FACTORY": "mock"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(lambda: gw.count("hello") == 1, what="hello from yuping device")
+            wait_for(lambda: states and states[-1]["online"], what="birth state")
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        wait_for(lambda: not states[-1]["online"], what="offline state on the way out")
+    [hello] = gw.events("hello")
+    assert hello["kind"] == "terminal" and hello["fw"].startswith("yuping-")
