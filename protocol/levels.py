@@ -140,3 +140,26 @@ STAT_GROUP_LABELS = {
     "service": "业务",
     "matter": "事项",
 }
+
+
+# Attendance flags of a clerk's day (gateway/attendance.py), as the dashboard and report show them.
+ATTENDANCE_FLAG_LABELS = {
+    "absent": "缺勤",
+    "late": "迟到",
+    "early_leave": "早退",
+    "long_pause": "暂停超时",
+    "away": "离岗超时",
+}
+
+# A window as the manager's dashboard shows it.
+WINDOW_STATE_LABELS = {
+    "serving": "服务中",
+    "paused": "暂停服务",
+    "closed": "未登录",
+    "offline": "设备离线",
+}
+
+DEVICE_KIND_LABELS = {
+    "terminal": "窗口终端",
+    "ratingbox": "评价器",
+}
