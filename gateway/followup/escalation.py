@@ -1,8 +1,7 @@
 """Overdue cases escalate, level by level, to the people `[followup] escalation` names.
 
 Level 1 is reached when the deadline passes (the end of the last working day); each further
-level `escalate_every_days` working days later. The chain's last person keeps receiving the
-higher levels. With no chain configured the configured manager is level 1 and the only level.
+level `escalate_every_days` working days later, up to the chain's last person. With no chain configured the configured manager is level 1 and the only level.
 Appealed cases do not escalate while a manager is deciding; closed and void ones never do.
 Escalation does not take the case away from its assignee: it adds who must now see it done.
 """
@@ -16,8 +15,9 @@ import sqlalchemy as sa
 
 from gateway.followup.cases import ACTIVE, SYSTEM, log_step
 from gateway.followup.config import FollowupConfig
+from gateway.followup.errors import CalendarError
 from gateway.followup.tables import followup_cases
-from gateway.followup.workdays import WorkCalendar, end_of_day_ms
+from gateway.followup.workdays import WEEKDAYS_ONLY, WorkCalendar, end_of_day_ms
 
 
 @dataclass(frozen=True)
@@ -31,14 +31,23 @@ class Escalated:
 def level_due(calendar: WorkCalendar, cfg: FollowupConfig, due_date: str, level: int) -> int:
     """The moment escalation `level` is reached for a case due on `due_date`."""
     day = dt.date.fromisoformat(due_date)
-    if level > 1:
-        day = calendar.add_workdays(day, (level - 1) * cfg.escalate_every_days)
+    for _ in range(level - 1):
+        day = _later(calendar, day, cfg.escalate_every_days)
     return end_of_day_ms(day)
 
 
+def _later(calendar: WorkCalendar, day: dt.date, days: int) -> dt.date:
+    try:
+        return calendar.add_workdays(day, days)
+    except CalendarError:  # past the calendar's years: escalating late would be worse
+        return WEEKDAYS_ONLY.add_workdays(day, days)
+
+
 def reached_level(calendar: WorkCalendar, cfg: FollowupConfig, due_date: str, now_ms: int) -> int:
+    """Levels reached by now; never more than the chain has people (at least 1)."""
+    top = max(len(cfg.escalation), 1)
     level = 0
-    while now_ms >= level_due(calendar, cfg, due_date, level + 1):
+    while level < top and now_ms >= level_due(calendar, cfg, due_date, level + 1):
         level += 1
     return level
 

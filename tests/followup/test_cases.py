@@ -330,3 +330,12 @@ def test_case_beyond_the_calendar_still_opens_on_weekdays_and_says_so(engine):
         (step,) = cases.steps(conn, case_id)
     assert case.due_date == "2027-01-04"  # 29, 30, 31 Dec, Fri 1 Jan (unknown: counted), Mon 4
     assert "no data for 2027" in step.note and "weekdays only" in step.note
+
+
+def test_case_overdue_for_months_escalates_to_the_top_of_the_chain_and_stops(engine):
+    with engine.begin() as conn:
+        case_id = open_for(conn)
+        (raised,) = escalate_overdue(conn, CFG, "zz-hall", ms("2026-12-30 12:00"))
+        assert (raised.level, raised.to) == (2, "M002")
+        assert escalate_overdue(conn, CFG, "zz-hall", ms("2027-06-30 12:00")) == []
+        assert cases.get(conn, case_id).escalation == 2
