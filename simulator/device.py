@@ -81,6 +81,11 @@ class SimulatedHardware:
             "boot": self.terminal.outbox.boot,
         }
 
+    def op_frame(self, path: str) -> dict[str, Any]:
+        """Save what the display shows now as a PNG."""
+        self.terminal.screen.save_png(path)  # type: ignore[attr-defined]
+        return {"path": path}
+
     def _spoken(self) -> list[str]:
         return list(tts.module(self.tts_name).spoken) if self.tts_name else []
 

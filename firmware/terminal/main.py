@@ -112,10 +112,31 @@ class ReopeningReader:
         self._port = self._reader = None
 
 
+class Mute:
+    """No speech: the TTS module's port could not be opened at start. The screen still shows
+    every prompt, so the counter keeps working; the log says why it is silent."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def say(self, text: str, interrupt: bool = False) -> None:
+        log.info("not said (voice unavailable: %s): %s", self.reason, text)
+
+
+def open_voice(cfg: DeviceConfig) -> Any:
+    from firmware.terminal.voice import VoiceConfigError, voice_from_config
+
+    try:
+        return voice_from_config(cfg.voice)
+    except VoiceConfigError as exc:
+        if exc.key != "voice.port":
+            raise  # a wrong setting is the installer's to fix; an unplugged module is not fatal
+        log.error("running without speech: %s", exc)
+        return Mute(str(exc))
+
+
 def build(cfg: DeviceConfig, factory: Any = None) -> WindowTerminal:
     """The terminal with every part opened from the config (factory: a gpiozero pin factory)."""
-    from firmware.terminal.voice import voice_from_config
-
     fw = firmware_version()
     outbox = open_outbox(cfg)
     link = Link(cfg.hall, cfg.device, cfg.broker, outbox, fw, resend_s=cfg.broker.resend_s)
@@ -125,7 +146,7 @@ def build(cfg: DeviceConfig, factory: Any = None) -> WindowTerminal:
         keypad,
         open_screen(cfg),
         ReopeningReader(cfg),
-        voice_from_config(cfg.voice),
+        open_voice(cfg),
         outbox,
         link,
     )

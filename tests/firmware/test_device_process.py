@@ -10,8 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from PIL import Image
 from support.terminal import DeviceProcess, StandInGateway, wait_for, write_config
 
+from firmware.terminal.fonts import load_fonts
+from firmware.terminal.screens import render
+from firmware.terminal.view import Clerk, View
 from protocol import topics
 
 UID = "04A1B2C3"
@@ -21,6 +25,12 @@ def watch_state(gw, hall, device, states):
     topic = topics.state(hall, device)
     gw.client.message_callback_add(topic, lambda c, u, m: states.append(json.loads(m.payload)))
     gw.client.subscribe(topic, qos=1)
+
+
+def expected_screen(state):
+    """The electronic work badge as the screens module draws the view the device reports."""
+    fields = state["view"] | {"clerk": Clerk(**state["view"]["clerk"]), "reasons": ()}
+    return render(View(**fields), load_fonts()).convert("1")
 
 
 def login(gw, dev):
@@ -40,6 +50,8 @@ def test_sigkill_between_rating_press_and_ack_delivers_the_rating_exactly_once(
         try:
             state = login(gw, dev)
             assert state["view"]["clerk"] == {"name": "张伟", "staff_no": "HN0123"}
+            frame = Image.open(dev.call("frame", path=str(tmp_path / "badge.png"))["path"])
+            assert frame.convert("1").tobytes() == expected_screen(state).tobytes()
             dev.press("complete")
             wait_for(lambda: gw.count("rw_open") == 1, what="rw_open stored")
             gw.acking = (

@@ -89,9 +89,12 @@ def test_full_outbox_while_offline_drops_heartbeats_never_ratings(broker, hall, 
     assert all("outbox" in beat for beat in standin.events("heartbeat"))
 
 
-def test_a_missing_badge_reader_costs_logins_never_ratings(broker, hall, tmp_path, standin):
+def test_missing_badge_reader_and_voice_cost_logins_and_speech_never_ratings(
+    broker, hall, tmp_path, standin
+):
     path = write_config(tmp_path, broker, hall, "w-01")
-    path.write_text(path.read_text().replace('port = "ypnfc://', 'port = "/dev/yp-no-such-reader-'))
+    text = path.read_text().replace('port = "ypnfc://', 'port = "/dev/yp-no-such-reader-')
+    path.write_text(text.replace('port = "yptts://', 'port = "/dev/yp-no-such-tts-'))
     with Counter(path) as counter:
         counter.wait(lambda c: c.terminal.link.online, "online")
         standin.command(
