@@ -37,7 +37,6 @@ from gateway.boots import BootClocks
 from gateway.hooks import Command, EventContext, EventRefused, Hooks
 from gateway.metrics import Metrics
 from gateway.registry import hall_devices
-from gateway.store.sql import insert_new
 from gateway.store.tables import devices, events, rejects
 from protocol import codec, ids, messages, topics
 from protocol.errors import ProtocolError
@@ -69,6 +68,42 @@ class BatchResult:
     refused: list[dict] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)
     outbox: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Pending:
+    """A valid device event of a batch, before it is stored."""
+
+    item: Inbound
+    device: sa.Row
+    kind: str
+    body: dict
+    at_ms: int
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.device.id, self.body["id"])
+
+    def row(self, hall: str) -> dict:
+        body = self.body
+        return {
+            "hall": hall,
+            "device": self.device.id,
+            "event_id": body["id"],
+            "kind": self.kind,
+            "body": body,
+            "ts": body["ts"],
+            "up": body["up"],
+            "at_ms": self.at_ms,
+            "received_ms": self.item.received_ms,
+        }
+
+
+STORED_IDS = sa.select(events.c.device, events.c.event_id).where(
+    events.c.hall == sa.bindparam("hall"),
+    events.c.device.in_(sa.bindparam("devices", expanding=True)),
+    events.c.event_id.in_(sa.bindparam("ids", expanding=True)),
+)
 
 
 class Redo(Exception):
@@ -174,21 +209,25 @@ class Ingest:
         result = BatchResult()
         with self.engine.begin() as conn:
             registered = hall_devices(conn, self.hall)
+            pending = []
             for item in batch:
                 try:
-                    self._one(conn, item, registered, result, careful)
+                    event = self._check(conn, item, registered)
                 except Rejected as exc:
                     self._reject(conn, item, exc, result)
+                    continue
+                if event is not None:
+                    pending.append(event)
+            fresh = self._insert_events(conn, pending)
+            for event in pending:
+                self._event(conn, event, event.key in fresh, result, careful)
+                fresh.discard(event.key)  # a second copy in the same batch is a duplicate
         return result
 
-    def _one(
-        self,
-        conn: sa.Connection,
-        item: Inbound,
-        registered: dict[str, sa.Row],
-        result: BatchResult,
-        careful: bool,
-    ) -> None:
+    def _check(
+        self, conn: sa.Connection, item: Inbound, registered: dict[str, sa.Row]
+    ) -> Pending | None:
+        """Validate a message; a device event comes back with its corrected time."""
         try:
             msg = codec.decode(item.topic, item.payload)
         except ProtocolError as exc:
@@ -197,7 +236,7 @@ class Ingest:
         if where.hall != self.hall or where.direction not in ("evt", "state"):
             raise Rejected("bad_topic", f"not an event or state of hall {self.hall}")
         if where.is_gateway:
-            return  # our own retained birth/will
+            return None  # our own retained birth/will
         device = registered.get(where.device)
         if device is None:
             raise Rejected(
@@ -205,45 +244,55 @@ class Ingest:
             )
         if where.direction == "state":
             self._state(conn, device, msg.body, item.received_ms)
-            return
+            return None
         problem = contradiction(device, msg.kind, msg.body)
         if problem:
             raise Rejected("device_mismatch", problem, where.device)
-        self._event(conn, item, device, msg.kind, msg.body, result, careful)
-
-    def _event(
-        self,
-        conn: sa.Connection,
-        item: Inbound,
-        device: sa.Row,
-        kind: str,
-        body: dict,
-        result: BatchResult,
-        careful: bool,
-    ) -> None:
+        body = msg.body
         boot, _seq = ids.split(body["id"])
         at_ms = self.clocks.correct(conn, device.id, boot, body["ts"], body["up"], item.received_ms)
-        stored = insert_new(
-            conn,
-            events,
-            ["hall", "device", "event_id"],
-            hall=self.hall,
-            device=device.id,
-            event_id=body["id"],
-            kind=kind,
-            body=body,
-            ts=body["ts"],
-            up=body["up"],
-            at_ms=at_ms,
-            received_ms=item.received_ms,
-        )
+        return Pending(item, device, msg.kind, body, at_ms)
+
+    def _insert_events(self, conn: sa.Connection, pending: list[Pending]) -> set[tuple[str, str]]:
+        """Store the batch's events not stored before, in one statement; returns their keys.
+
+        (A concurrent writer storing one of them first makes the insert fail on the dedupe key;
+        the batch is then retried and finds it stored.)"""
+        if not pending:
+            return set()
+        params = {
+            "hall": self.hall,
+            "devices": sorted({e.device.id for e in pending}),
+            "ids": sorted({e.body["id"] for e in pending}),
+        }
+        stored = {(r.device, r.event_id) for r in conn.execute(STORED_IDS, params)}
+        rows, fresh = [], set()
+        for event in pending:
+            if event.key not in stored and event.key not in fresh:
+                fresh.add(event.key)
+                rows.append(event.row(self.hall))
+        if rows:
+            conn.execute(events.insert(), rows)
+        return fresh
+
+    def _event(
+        self, conn: sa.Connection, event: Pending, fresh: bool, result: BatchResult, careful: bool
+    ) -> None:
+        device, body = event.device, event.body
         result.acks[device.id].append(body["id"])
-        result.acked_at.append(item.mono)
-        if not stored:
+        result.acked_at.append(event.item.mono)
+        if not fresh:
             result.duplicates += 1
             return
         ctx = EventContext(
-            conn, self.hall, device.id, device.window, kind, body, at_ms, item.received_ms
+            conn,
+            self.hall,
+            device.id,
+            device.window,
+            event.kind,
+            body,
+            event.at_ms,
+            event.item.received_ms,
         )
         if careful:
             self._dispatch_carefully(conn, ctx, result)

@@ -12,22 +12,27 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from gateway.hooks import EventContext, EventRefused, Hooks
-from gateway.shifts import open_shift
 from gateway.store.sql import upsert
-from gateway.store.tables import devices, rating_windows, ratings, stray_counts
+from gateway.store.tables import devices, rating_windows, ratings, shifts, stray_counts
 from gateway.timeutil import HallClock
 from protocol.levels import is_bad
 
 # Built once, run with parameters: the ingest runs these for every rating (see bench/gateway_ingest).
 _b = sa.bindparam
 OPEN_RW = rating_windows.insert()
-FIND_RW = sa.select(rating_windows).where(
+# The rating window, and whether its service already has a rating, in one query.
+FIND_RW = sa.select(
+    rating_windows,
+    sa.select(ratings.c.id)
+    .where(ratings.c.hall == rating_windows.c.hall)
+    .where(ratings.c.service_key == rating_windows.c.service_key)
+    .limit(1)
+    .scalar_subquery()
+    .label("service_rating"),
+).where(
     rating_windows.c.hall == _b("hall"),
     rating_windows.c.device == _b("device"),
     rating_windows.c.rw == _b("rw"),
-)
-SERVICE_RATED = sa.select(ratings.c.id).where(
-    ratings.c.hall == _b("hall"), ratings.c.service_key == _b("key")
 )
 ADD_RATING = ratings.insert()
 CLOSE_RW = (
@@ -35,8 +40,30 @@ CLOSE_RW = (
     .where(rating_windows.c.id == _b("rw_id"))
     .values(outcome=_b("outcome"), unrated_reason=_b("reason"), closed_ms=_b("at"))
 )
-FIND_DEVICE = sa.select(devices.c.id, devices.c.window, devices.c.paired).where(
-    devices.c.hall == _b("hall"), devices.c.id == _b("device")
+# Whom a rating window rates: the device's window (else its paired terminal's) and the shift open
+# on the terminal (a rating box serves its paired terminal's clerk), in one query.
+_device, _terminal = devices.alias("d"), devices.alias("t")
+_serving = sa.func.coalesce(_device.c.paired, _device.c.id)
+SERVED_BY = (
+    sa.select(
+        sa.func.coalesce(_device.c.window, _terminal.c.window).label("window"),
+        shifts.c.id.label("shift_id"),
+        shifts.c.staff_id,
+    )
+    .select_from(_device)
+    .outerjoin(
+        _terminal, sa.and_(_terminal.c.hall == _device.c.hall, _terminal.c.id == _device.c.paired)
+    )
+    .outerjoin(
+        shifts,
+        sa.and_(
+            shifts.c.hall == _device.c.hall,
+            shifts.c.device == _serving,
+            shifts.c.ended_ms.is_(None),
+        ),
+    )
+    .where(_device.c.hall == _b("hall"), _device.c.id == _b("device"))
+    .limit(1)
 )
 SERVICE_FIELDS = ("ticket", "service", "service_name", "matter", "case_no")
 
@@ -62,15 +89,14 @@ class Ratings:
     def rw_open(self, ctx: EventContext) -> None:
         body, service = ctx.body, ctx.body.get("service", {})
         day = self.clock.day(ctx.at_ms)
-        terminal = _serving_terminal(ctx)
-        shift = open_shift(ctx.conn, ctx.hall, terminal.id)
+        served = ctx.conn.execute(SERVED_BY, {"hall": ctx.hall, "device": ctx.device}).one()
         values = {
             "hall": ctx.hall,
             "device": ctx.device,
             "rw": body["rw"],
-            "window": ctx.window or terminal.window,
-            "staff_id": shift.staff_id if shift else None,
-            "shift_id": shift.id if shift else None,
+            "window": served.window,
+            "staff_id": served.staff_id,
+            "shift_id": served.shift_id,
             "day": day,
             "opened_by": body["by"],
             "timeout_s": body["timeout_s"],
@@ -95,7 +121,7 @@ class Ratings:
 
     def rating(self, ctx: EventContext) -> None:
         rw = self._open_window(ctx)
-        if ctx.conn.execute(SERVICE_RATED, {"hall": ctx.hall, "key": rw.service_key}).first():
+        if rw.service_rating is not None:
             raise EventRefused("already_rated", f"service {rw.service_key} already has a rating")
         level = ctx.body["level"]
         ctx.conn.execute(
@@ -137,11 +163,3 @@ class Ratings:
             "count": count,
         }
         upsert(ctx.conn, stray_counts, ["hall", "device", "day"], values, add=("count",))
-
-
-def _serving_terminal(ctx: EventContext) -> sa.Row:
-    """The terminal whose clerk a rating box's window rates: the paired one, else itself."""
-    row = ctx.conn.execute(FIND_DEVICE, {"hall": ctx.hall, "device": ctx.device}).one()
-    if not row.paired:
-        return row
-    return ctx.conn.execute(FIND_DEVICE, {"hall": ctx.hall, "device": row.paired}).first() or row
