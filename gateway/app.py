@@ -37,6 +37,8 @@ log = logging.getLogger("yuping.gateway")
 SUBSYSTEMS: dict[str, str] = {
     "queue": "gateway.queue.integration:install",
     "followup": "gateway.followup.service:install",
+    "fleet": "gateway.fleet:install_subsystem",
+    "pairing": "gateway.pairing:install",
 }
 
 

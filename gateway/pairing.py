@@ -29,3 +29,8 @@ class Pairing:
             fields["service"] = ctx.body["service"]
         for box in boxes:
             ctx.send(box, "prompt", **fields)
+
+
+def install(gateway: Any) -> None:
+    """The entry in gateway.app.SUBSYSTEMS."""
+    Pairing().install(gateway.hooks)

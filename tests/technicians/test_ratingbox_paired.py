@@ -7,13 +7,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from support.gateway import GatewayHarness
 
-from gateway.pairing import Pairing
 from gateway.store.tables import ratings
 from technicians.boxrunner import RunningBox
 
 
 def test_terminal_window_opens_the_box_and_its_press_is_the_rating(broker, tmp_path, hall):
-    with GatewayHarness(broker, tmp_path, hall, setup=lambda gw: Pairing().install(gw.hooks)) as gw:
+    with GatewayHarness(broker, tmp_path, hall, subsystems=["pairing"]) as gw:
         gw.add_window("w3", 3)
         gw.add_device("w-03", "terminal", window="w3")
         gw.add_device("r-03", "ratingbox", paired="w-03")
@@ -48,7 +47,7 @@ def test_terminal_window_opens_the_box_and_its_press_is_the_rating(broker, tmp_p
 
 
 def test_terminal_without_a_box_gets_no_prompt_forwarded_elsewhere(broker, tmp_path, hall):
-    with GatewayHarness(broker, tmp_path, hall, setup=lambda gw: Pairing().install(gw.hooks)) as gw:
+    with GatewayHarness(broker, tmp_path, hall, subsystems=["pairing"]) as gw:
         gw.add_device("w-01", "terminal")
         gw.add_device("w-02", "terminal")
         gw.add_device("r-02", "ratingbox", paired="w-02")

@@ -55,7 +55,7 @@ class FleetGateway:
         def setup(gateway: Any) -> None:
             self.fleet = fleet_module.install(gateway, tmp_path / "releases", self.base_url)
 
-        self.harness = GatewayHarness(broker, tmp_path, hall, setup=setup)
+        self.harness = GatewayHarness(broker, tmp_path, hall, setup=setup, subsystems=[])
         app = FastAPI()
         for router in self.harness.gateway.routers:
             app.include_router(router)
