@@ -69,11 +69,15 @@ class QueueService:
             return self.run(conn, op)
 
     def read(self, fn: Callable[[QueueEngine], object]) -> object:
-        """Read the live engine (fresh from the store if it was stale)."""
+        """Read the live engine, first rebuilt from the store if it was stale."""
+        if self._stale:
+            # Rebuild under the hall's queue row, so no action still in flight is left out.
+            with self.db.begin() as conn:
+                store.hold(conn, self.hall)
+                with self._lock:
+                    if self._stale:
+                        self._reload(conn)
         with self._lock:
-            if self._stale:
-                with self.db.connect() as conn:
-                    self._reload(conn)
             self.engine.advance(self.clock())
             return fn(self.engine)
 

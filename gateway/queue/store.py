@@ -16,13 +16,21 @@ TICKET_COLUMNS = (
 )  # fmt: skip
 
 
-def next_seq(conn: sa.Connection, hall: str) -> int:
-    """Take the hall's queue row lock (held to commit) and the next action number.
+def hold(conn: sa.Connection, hall: str) -> None:
+    """Take the hall's queue row lock, held to commit: no other queue action is in flight then.
 
     Taking the database's write lock before the engine's mutex, on every path, is what keeps
     the ingest thread and HTTP requests from waiting on each other in opposite orders.
     """
     insert_new(conn, queue_halls, ["hall"], hall=hall, seq=0)
+    conn.execute(
+        queue_halls.update().where(queue_halls.c.hall == hall).values(seq=queue_halls.c.seq)
+    )
+
+
+def next_seq(conn: sa.Connection, hall: str) -> int:
+    """Hold the hall's queue row and take the next action number."""
+    hold(conn, hall)
     conn.execute(
         queue_halls.update().where(queue_halls.c.hall == hall).values(seq=queue_halls.c.seq + 1)
     )
