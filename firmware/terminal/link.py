@@ -68,6 +68,7 @@ class Link:
         # Set by the terminal, as gpiozero devices take when_pressed.
         self.when_command: Callable[[str, dict[str, Any]], None] = lambda kind, body: None
         self.when_online: Callable[[bool], None] = lambda online: None
+        self.when_connected: Callable[[], None] = lambda: None
         self.fw = fw
         self.backoff = backoff or Backoff()
         self.resend_s = resend_s
@@ -187,6 +188,7 @@ class Link:
         )
         self._sent.clear()  # whatever was in flight on the old connection goes out again
         self.backoff.reset()
+        self.when_connected()
         self._set_connected(True)
         self._kick.set()
 

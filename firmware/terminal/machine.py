@@ -109,14 +109,13 @@ class Machine:
     # --- start ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Recover what the last run left (held rating, open window, session) and say hello."""
+        """Recover what the last run left: a held rating, an open window, the session."""
         self.pushed = self.outbox.recall("config") or {}
         self.outbox.release_all()
         left_open = self.outbox.open_window()
         if left_open:
             self._emit("unrated", rw=left_open["rw"], reason="power_loss")
         self._restore_session(self.outbox.recall("session"))
-        self._emit("hello", kind="terminal", fw=self.settings.fw, boot=self.outbox.boot)
         self._refresh()
 
     def _restore_session(self, saved: dict[str, Any] | None) -> None:
@@ -153,6 +152,10 @@ class Machine:
             return
         handler(body)
         self._refresh()
+
+    def connected(self) -> None:
+        """The broker connection is (re)established: say hello, so the gateway pushes its config."""
+        self._emit("hello", kind="terminal", fw=self.settings.fw, boot=self.outbox.boot)
 
     def set_online(self, online: bool) -> None:
         """The gateway became reachable (broker connected and gateway alive) or not."""

@@ -94,6 +94,10 @@ class WindowTerminal:
         with self.lock:
             self.machine.command(kind, body)
 
+    def connected(self) -> None:
+        with self.lock:
+            self.machine.connected()
+
     def online(self, online: bool) -> None:
         with self.lock:
             self.machine.set_online(online)
@@ -106,6 +110,7 @@ class WindowTerminal:
         self.keypad.when_pressed = self.press
         self.link.when_command = self.command
         self.link.when_online = self.online
+        self.link.when_connected = self.connected
         self.link.start()
         self._spawn("yp-timer", self._tick_loop)
         if self.reader is not None:

@@ -97,10 +97,13 @@ def rig(tmp_path):
 # --- idle and login -------------------------------------------------------------------------
 
 
-def test_starts_idle_and_says_hello(rig):
+def test_starts_idle_and_says_hello_on_every_connect(rig):
     assert rig.view.mode == v.IDLE and rig.view.window_label == "3号窗口"
-    [hello] = rig.events("hello")
-    assert hello["kind"] == "terminal" and hello["boot"] == 1
+    assert rig.events("hello") == []
+    rig.machine.connected()
+    rig.machine.connected()
+    hellos = rig.events("hello")
+    assert [(h["kind"], h["boot"]) for h in hellos] == [("terminal", 1)] * 2
 
 
 def test_badge_tap_sends_login_and_gateway_answer_shows_the_work_badge(rig):
@@ -450,6 +453,7 @@ def test_gateway_message_is_shown(rig):
 
 
 def test_heartbeat_reports_uptime_and_outbox_depth(rig):
+    rig.machine.connected()  # the hello waits in the outbox
     rig.later(60)
     [beat] = rig.events("heartbeat")
     assert beat["uptime_s"] == 60 and beat["outbox"] == 1 and beat["fw"] == "test"
