@@ -1,14 +1,19 @@
-"""The fleet's HTTP routes: the fleet view as JSON, rollouts, and release files for devices."""
+"""The fleet's HTTP routes: the fleet view as JSON and rollouts (technicians and managers), and
+release files for devices. Devices have no login, so release files answer without a session:
+they are signed, and a device installs nothing that its own public key does not verify."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from gateway.fleet.rollout import Fleet, FleetError
+from gateway.http.auth import require
+
+STAFF = Depends(require("technician", "manager"))
 
 
 class RolloutRequest(BaseModel):
@@ -18,13 +23,14 @@ class RolloutRequest(BaseModel):
 
 
 def router(fleet: Fleet) -> APIRouter:
-    api = APIRouter()
+    api = APIRouter(tags=["fleet"])
+    guarded = APIRouter(tags=["fleet"], dependencies=[STAFF])
 
-    @api.get("/api/fleet")
+    @guarded.get("/api/fleet")
     def fleet_view() -> dict[str, Any]:
         return {"hall": fleet.hall, "devices": fleet.view()}
 
-    @api.post("/api/fleet/rollouts")
+    @guarded.post("/api/fleet/rollouts")
     def start_rollout(request: RolloutRequest) -> dict[str, Any]:
         try:
             rollout = fleet.start(request.release, request.devices, request.wave_size)
@@ -32,14 +38,14 @@ def router(fleet: Fleet) -> APIRouter:
             raise HTTPException(422, str(exc)) from exc
         return fleet.status(rollout)
 
-    @api.get("/api/fleet/rollouts/{rollout}")
+    @guarded.get("/api/fleet/rollouts/{rollout}")
     def rollout_status(rollout: int) -> dict[str, Any]:
         try:
             return fleet.status(rollout)
         except FleetError as exc:
             raise HTTPException(404, str(exc)) from exc
 
-    @api.post("/api/fleet/rollouts/{rollout}/stop")
+    @guarded.post("/api/fleet/rollouts/{rollout}/stop")
     def stop_rollout(rollout: int) -> dict[str, Any]:
         try:
             fleet.stop(rollout)
@@ -54,4 +60,5 @@ def router(fleet: Fleet) -> APIRouter:
             raise HTTPException(404, f"no release file {name}")
         return FileResponse(path, media_type="application/x-tar")
 
+    api.include_router(guarded)
     return api

@@ -193,3 +193,35 @@ def test_download_cut_midway_changes_nothing(gw, tmp_path, keys):
     assert a.version == "0.1.0" and a.store.trial() is None
     assert not (a.store.releases / "0.2.0").exists()
     listener.close()
+
+
+def test_fleet_routes_need_a_technician_but_devices_download_freely(gw, tmp_path, keys):
+    import httpx
+
+    release = gw.publish_release(keys, make_release(tmp_path, "0.2.0"), "0.2.0")
+    assert httpx.get(gw.base_url + "/api/fleet").status_code == 401
+    gw.harness.add_user("clerk1", "clerk-password-1", "clerk")
+    login = {"username": "clerk1", "password": "clerk-password-1"}
+    clerk = httpx.post(gw.base_url + "/api/login", json=login).json()["token"]
+    refused = httpx.post(
+        gw.base_url + "/api/fleet/rollouts",
+        json={"release": release, "devices": ["w-01"]},
+        headers={"Authorization": f"Bearer {clerk}"},
+    )
+    assert refused.status_code == 403
+    download = httpx.get(f"{gw.base_url}/releases/{release}.tar")
+    assert download.status_code == 200
+    assert download.content == (tmp_path / "releases" / f"{release}.tar").read_bytes()
+
+
+def test_rollout_to_unknown_devices_is_refused(gw, tmp_path, keys):
+    import httpx
+
+    release = gw.publish_release(keys, make_release(tmp_path, "0.2.0"), "0.2.0")
+    response = httpx.post(
+        gw.base_url + "/api/fleet/rollouts",
+        json={"release": release, "devices": ["w-77"]},
+        headers={"Authorization": f"Bearer {gw.token}"},
+    )
+    assert response.status_code == 422 and "w-77" in response.json()["detail"]
+    assert api(gw, "/api/fleet")["devices"] == []

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
-from fastapi import FastAPI
 from support.broker import free_port
 from support.gateway import DeviceClient, GatewayHarness
 
@@ -27,6 +27,7 @@ from firmware.update import guard
 from firmware.update.agent import Updater
 from firmware.update.store import ReleaseStore
 from gateway import fleet as fleet_module
+from gateway.http import create_app
 from gateway.release import signing
 
 GOOD_BOOT = "print('up')\n"
@@ -56,9 +57,8 @@ class FleetGateway:
             self.fleet = fleet_module.install(gateway, tmp_path / "releases", self.base_url)
 
         self.harness = GatewayHarness(broker, tmp_path, hall, setup=setup, subsystems=[])
-        app = FastAPI()
-        for router in self.harness.gateway.routers:
-            app.include_router(router)
+        app = create_app(self.harness.gateway)
+        self.token = ""
         self.server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None)
         )
@@ -69,6 +69,9 @@ class FleetGateway:
         self.thread.start()
         while not self.server.started:
             time.sleep(0.02)
+        self.harness.add_user("tech", "tech-password-1", "technician")
+        login = {"username": "tech", "password": "tech-password-1"}
+        self.token = httpx.post(self.base_url + "/api/login", json=login).json()["token"]
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -142,11 +145,13 @@ class SimTerminal:
         return self.updater.offer(offer)
 
 
-def api(gw: FleetGateway, path: str, body: dict | None = None) -> Any:
-    import httpx
-
+def api(gw: FleetGateway, path: str, body: dict | None = None, token: str | None = None) -> Any:
     url = gw.base_url + path
-    response = httpx.post(url, json=body) if body is not None else httpx.get(url)
+    headers = {"Authorization": f"Bearer {gw.token if token is None else token}"}
+    if body is not None:
+        response = httpx.post(url, json=body, headers=headers)
+    else:
+        response = httpx.get(url, headers=headers)
     response.raise_for_status()
     return response.json()
 
