@@ -50,3 +50,80 @@ def test_restore_refuses_a_file_that_is_not_a_store(tmp_path):
         main, ["restore", str(junk), "--db", str(tmp_path / "y.db"), "--yes"]
     )
     assert result.exit_code != 0 and "not a Yuping store" in result.output
+
+
+def test_gateway_command_flags_override_the_config_file(broker, tmp_path, hall):
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+    from support.broker import free_port
+
+    root = Path(__file__).resolve().parents[2]
+    port = free_port()
+    config = tmp_path / "gateway.toml"  # every setting the flags must override
+    config.write_text(
+        '[gateway]\nhall = "from-file"\nbroker = "mqtt://127.0.0.1:1"\ndb = "/nonexistent/x.db"\n'
+        'http = "127.0.0.1:1"\n[attendance]\nlate_grace_min = 10\n',
+        encoding="utf-8",
+    )
+    args = [
+        str(Path(sys.executable).parent / "yuping"),
+        "gateway",
+        "--config",
+        str(config),
+        "--broker",
+        broker.url,
+        "--db",
+        str(tmp_path / "g.db"),
+        "--hall",
+        hall,
+        "--http",
+        f"127.0.0.1:{port}",
+    ]
+    proc = subprocess.Popen(args, cwd=root, stderr=subprocess.PIPE, text=True)
+    try:
+        health = None
+        for _ in range(100):
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()
+                if health["ok"]:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        assert health == {"ok": True, "hall": hall, "broker": True, "store": True, "queued": 0}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert {"msg": "gateway started", "hall": hall}.items() <= next(
+        e for e in lines if e["msg"] == "gateway started"
+    ).items()
+
+
+def test_bad_flag_is_refused_clearly(tmp_path):
+    result = CliRunner().invoke(
+        main, ["gateway", "--broker", "http://x", "--db", str(tmp_path / "g.db")]
+    )
+    assert result.exit_code != 0 and "mqtt://HOST:PORT" in result.output
+
+
+def test_sample_config_loads_and_unknown_keys_are_named(tmp_path):
+    from pathlib import Path
+
+    import pytest
+
+    from gateway import config as gwconfig
+
+    sample = gwconfig.load(Path(__file__).resolve().parents[2] / "docs/gateway.example.toml")
+    assert sample.hall == "zz-zhengdong" and sample.http_host_port == ("127.0.0.1", 8080)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[gateway]\nhall = "x"\nbrokr = "mqtt://h:1"\n', encoding="utf-8")
+    with pytest.raises(gwconfig.ConfigError, match="brokr"):
+        gwconfig.load(bad)
