@@ -159,6 +159,11 @@ def make_router(svc: QueueService) -> APIRouter:
             body["printed"] = body["print_error"] is None
         return body
 
+    def check_printer(name: str | None) -> None:
+        """An unknown printer is refused before anything is issued, not after."""
+        if name is not None and name not in svc.config.printers:
+            raise refusal(errors.BadInput(f"未配置打印机 {name}"))
+
     def matter_of(code: str | None) -> str | None:
         if code is not None:
             try:
@@ -215,6 +220,7 @@ def make_router(svc: QueueService) -> APIRouter:
     @router.post("/tickets", status_code=201)
     def kiosk_issue(body: IssueIn, gw: Any = Depends(gateway_of), user: Any = user_dep) -> dict:
         matter = matter_of(body.matter)
+        check_printer(body.printer)
         outcome = act(
             gw,
             lambda q: q.issue(
@@ -226,6 +232,7 @@ def make_router(svc: QueueService) -> APIRouter:
     @router.post("/tickets/guide", status_code=201)
     def guide_issue(body: GuideIn, gw: Any = Depends(gateway_of), user: Any = staff_dep) -> dict:
         matter = matter_of(body.matter)
+        check_printer(body.printer)
         outcome = act(
             gw,
             lambda q: q.issue(
@@ -242,6 +249,7 @@ def make_router(svc: QueueService) -> APIRouter:
     @router.post("/checkin", status_code=201)
     def checkin(body: CheckinIn, gw: Any = Depends(gateway_of), user: Any = user_dep) -> dict:
         matter = matter_of(body.matter)
+        check_printer(body.printer)
         outcome = act(
             gw,
             lambda q: q.issue(
@@ -358,6 +366,7 @@ def make_router(svc: QueueService) -> APIRouter:
             matter = svc.matters.get(body.matter)
         except errors.QueueError as exc:
             raise refusal(exc) from exc
+        check_printer(body.printer)
         act(
             gw,
             lambda q: q.record_notice(

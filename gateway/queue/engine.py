@@ -34,6 +34,7 @@ SOURCES = ("kiosk", "guide", "appointment")
 ACTIVE_WINDOW_MS = 60 * 60 * 1000  # a window that acted this recently counts as open
 RECENT_DURATIONS = 20  # service times kept per service for the wait estimate
 MINUTE = 60 * 1000
+DEFAULT_SERVICE_MIN = 6.0  # for a service no longer in the set-up (replaying an older day)
 MAX_SEQ = 9999  # a ticket is a letter and at most 4 digits (what the terminal can say)
 
 
@@ -360,7 +361,8 @@ class QueueEngine:
         if recent:
             per_ticket = sum(recent) / len(recent)
         else:
-            per_ticket = self.config.service(ticket.service).avg_service_min * MINUTE
+            service = self.config.services.get(ticket.service)
+            per_ticket = (service.avg_service_min if service else DEFAULT_SERVICE_MIN) * MINUTE
         return int((ahead + 1) * per_ticket / self._open_windows(ticket, at_ms))
 
     def _open_windows(self, ticket: Ticket, at_ms: int) -> int:

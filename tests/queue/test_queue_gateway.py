@@ -247,6 +247,9 @@ def test_ticket_printed_on_the_kiosk_printer_decodes_to_chinese_and_the_status_q
     assert receipt.lines[2].width == 3  # the number printed large
     assert any(text.startswith("取号时间：") for text in receipt.texts)
     assert printer.printer(f"kiosk-{uid}").decoder.unknown == []
+    nowhere = http.post("/api/queue/tickets", json=dict(body, printer="lobby"), headers=kiosk)
+    assert nowhere.status_code == 400 and "未配置打印机" in nowhere.json()["detail"]["message"]
+    assert http.get("/api/queue/services").json()[1]["waiting"] == 2  # nothing was issued
 
 
 def test_notice_mailing_and_pickup_reminder(gw, http, uid):
