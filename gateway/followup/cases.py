@@ -25,7 +25,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from gateway.followup.config import FollowupConfig
-from gateway.followup.errors import CalendarError, CaseNotFound, NotAllowed, TransitionError
+from gateway.followup.errors import (
+    CalendarError,
+    CaseNotFound,
+    InvalidInput,
+    NotAllowed,
+    TransitionError,
+)
 from gateway.followup.tables import followup_cases, followup_steps
 from gateway.followup.workdays import WEEKDAYS_ONLY, deadline
 from gateway.store.tables import ratings, staff
@@ -215,7 +221,8 @@ def reassign(
 ) -> sa.Row:
     case = _load(conn, case_id, "reassign", ACTIVE)
     _allowed(actor.is_manager, "reassign", "only a manager may reassign a case")
-    _require(bool(assignee) and len(assignee) <= 32, "reassign", "assignee must be a staff number")
+    if not assignee or len(assignee) > 32:
+        raise InvalidInput("cannot reassign: assignee must be a staff number")
     note = note or f"{case.assignee} -> {assignee}"
     return _step(
         conn,
@@ -333,15 +340,15 @@ def _allowed(condition: bool, action: str, why: str) -> None:
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise TransitionError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+        raise InvalidInput(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
 
 
 def _note(note: str) -> str:
     note = (note or "").strip()
     if not note:
-        raise TransitionError("this step needs a note saying what was done")
+        raise InvalidInput("this step needs a note saying what was done")
     if len(note) > NOTE_MAX:
-        raise TransitionError(f"a note may be at most {NOTE_MAX} characters")
+        raise InvalidInput(f"a note may be at most {NOTE_MAX} characters")
     return note
 
 
@@ -357,7 +364,7 @@ def _step(
 ) -> sa.Row:
     """Move the case, unless someone else moved it first (then nothing is written)."""
     if len(note) > NOTE_MAX:
-        raise TransitionError(f"a note may be at most {NOTE_MAX} characters")
+        raise InvalidInput(f"a note may be at most {NOTE_MAX} characters")
     moved = conn.execute(
         followup_cases.update()
         .where(followup_cases.c.id == case.id, followup_cases.c.state == case.state)

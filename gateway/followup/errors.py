@@ -25,5 +25,9 @@ class NotAllowed(TransitionError):
     """A step this person may not take (not the assignee, not a manager, not the clerk rated)."""
 
 
+class InvalidInput(TransitionError):
+    """A step with a value it cannot take (unknown finding, empty note …)."""
+
+
 class StatsError(FollowupError, ValueError):
     """A statistics request that makes no sense (unknown grouping, empty range …)."""

@@ -27,7 +27,13 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from gateway.followup import cases
-from gateway.followup.errors import CaseNotFound, NotAllowed, StatsError, TransitionError
+from gateway.followup.errors import (
+    CaseNotFound,
+    InvalidInput,
+    NotAllowed,
+    StatsError,
+    TransitionError,
+)
 from gateway.followup.export import export
 from gateway.followup.stats import Query as StatsQuery
 from gateway.followup.stats import compute
@@ -93,6 +99,8 @@ def make_router(followup: Any) -> APIRouter:
             raise HTTPException(404, str(exc)) from exc
         except NotAllowed as exc:
             raise HTTPException(403, str(exc)) from exc
+        except InvalidInput as exc:
+            raise HTTPException(400, str(exc)) from exc
         except TransitionError as exc:
             raise HTTPException(409, str(exc)) from exc
         return _case(row)
