@@ -81,15 +81,18 @@ class QueueConfig:
         return self.windows[window_id]
 
 
-def load(path: str | Path) -> QueueConfig:
-    """Read the [queue] table of a TOML file; a relative `matters` path is made absolute."""
+def load(path: str | Path, defaults: dict[str, Any] | None = None) -> QueueConfig:
+    """Read the [queue] table of a TOML file; a relative `matters` path is made absolute.
+
+    `defaults` fill settings the file leaves out (the gateway passes its hall name, time zone
+    and rating timeout, so they are said once)."""
     path = Path(path)
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read queue set-up {path}: {exc}") from None
-    table = dict(data.get("queue", data))
+    table = {**(defaults or {}), **data.get("queue", data)}
     if table.get("matters"):
         table["matters"] = str(path.parent / table["matters"])
     return from_dict(table)

@@ -38,7 +38,8 @@ def install(gw: Any) -> None:
     if not getattr(gw.config, "queue", None):
         log.info("queue not configured: clerk keys other than pause/resume are only stored")
         return
-    config = load(gw.config.queue)
+    inherited = ("hall_name", "timezone", "rating_timeout_s")
+    config = load(gw.config.queue, {name: getattr(gw.config, name) for name in inherited})
     catalogue = (
         matter_catalogue.load(config.matters) if config.matters else matter_catalogue.Catalogue([])
     )

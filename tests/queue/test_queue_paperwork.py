@@ -157,3 +157,16 @@ def test_live_status_shows_position_wait_window_and_paperwork(catalogue):
     done = ticket_status(q, mine, catalogue, T0 + 121_000)
     assert done["reminder"][0] == "办结领取提醒"
     assert ticket_status(q, first, catalogue, T0)["reminder"] is None
+
+
+def test_settings_left_out_come_from_the_gateway(tmp_path):
+    path = tmp_path / "queue.toml"
+    path.write_text(
+        '[[queue.services]]\nid = "tax"\nprefix = "T"\nname = "税务"\narea = "window"\n',
+        encoding="utf-8",
+    )
+    defaults = {"hall_name": "乡镇便民服务中心", "timezone": "Asia/Urumqi", "rating_timeout_s": 20}
+    loaded = queue_config.load(path, defaults)
+    assert (loaded.hall_name, loaded.timezone, loaded.rating_timeout_s) == tuple(defaults.values())
+    with pytest.raises(e.ConfigError, match="cannot read"):
+        queue_config.load(tmp_path / "missing.toml")
