@@ -141,3 +141,15 @@ def test_unassigned_case_raises_its_own_alert(engine):
         cases.open_case(conn, FollowupConfig(), cases.rating_facts(conn, rating))
     followup.alert_new_cases()
     assert [a.kind for a in feed.recent()] == ["bad_rating", "unassigned"]
+
+
+def test_the_documented_example_settings_load():
+    from pathlib import Path
+
+    settings = Settings.load(Path(__file__).parents[2] / "docs" / "followup.example.toml")
+    assert settings.followup.team_leaders["综合受理组"] == "L001"
+    assert settings.upload is not None and settings.upload.levels["very_dissatisfied"] == 1
+    assert (
+        settings.upload.fields["case_no"] == "projectNo"
+        and settings.upload.fields["level"] == "evaluateLevel"
+    )
