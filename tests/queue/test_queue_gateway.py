@@ -332,3 +332,26 @@ def test_guide_priority_tickets_appointments_and_public_reads(gw, http):
     status = http.get(f"/api/queue/status/{walk_in['token']}").json()
     assert status["ahead"] == 2 and status["estimated_wait_min"] == 18  # 3 x 6 min, 1 window
     assert [m["code"] for m in http.get("/api/queue/matters?service=social").json()] == ["SB-003"]
+
+
+@pytest.mark.postgres
+def test_clerk_keys_on_postgresql(broker, tmp_path, hall, uid, pg_url):
+    register()
+    gw = start(broker, tmp_path, hall, uid, db_url=pg_url)
+    try:
+        furnish(gw)
+        with TestClient(gw.gateway.http_app()) as http, gw.device("t-02") as dev:
+            kiosk = auth(http, "kiosk", "kiosk-pass-1")
+            http.post("/api/queue/tickets", json={"service": "realestate"}, headers=kiosk)
+            login(dev)
+            key(dev, "call_next")
+            assert dev.command("ticket")["voice"] == "请A001号到2号窗口办理"
+            key(dev, "call_next")
+            assert dev.command("message")["code"] == "window_busy"
+            key(dev, "complete")
+            assert dev.command("prompt")["service"]["ticket"] == "A001"
+        with gw.engine.connect() as conn:
+            kinds = conn.execute(sa.select(queue_actions.c.kind).order_by(queue_actions.c.seq))
+            assert list(kinds.scalars()) == ["issue", "call", "complete"]
+    finally:
+        gw.stop()
