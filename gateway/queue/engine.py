@@ -160,7 +160,7 @@ class QueueEngine:
             "key_ms": self._queue_time(at, appointment_ms),
             "matter": matter,
         }
-        return self._do(Action("issue", at, by, None, str(data["number"]), data))
+        return self.apply(Action("issue", at, by, None, str(data["number"]), data))
 
     def _check_source(self, source: str, priority: str | None, appointment_ms: int | None) -> None:
         if source not in SOURCES:
@@ -189,7 +189,7 @@ class QueueEngine:
         entry = self._pick(window, state, at)
         if entry is None:
             raise e.NothingWaiting("当前无人等候")
-        return self._do(Action("call", at, _who(clerk), window.id, entry.number, {"how": "next"}))
+        return self.apply(Action("call", at, _who(clerk), window.id, entry.number, {"how": "next"}))
 
     def call_number(
         self, window_id: str | None, clerk: str | None, number: str, at_ms: int
@@ -206,12 +206,12 @@ class QueueEngine:
             raise e.NotAllowed(f"{window.label}不办理{self._service_name(ticket)}")
         if not (window.may_pick or ticket.state == MISSED or ticket.pinned == window.id):
             raise e.NotAllowed(f"{window.label}不能选号，请按顺序叫号")
-        return self._do(Action("call", at, _who(clerk), window.id, number, {"how": "number"}))
+        return self.apply(Action("call", at, _who(clerk), window.id, number, {"how": "number"}))
 
     def recall(self, window_id: str | None, clerk: str | None, at_ms: int) -> Outcome:
         at = self._now(at_ms)
         window, ticket = self._busy_window(window_id, clerk)
-        return self._do(Action("recall", at, _who(clerk), window.id, ticket.number))
+        return self.apply(Action("recall", at, _who(clerk), window.id, ticket.number))
 
     def no_show(self, window_id: str | None, clerk: str | None, at_ms: int) -> Outcome:
         """过号: the ticket comes back after `no_show_back` others, `no_show_returns` times."""
@@ -220,7 +220,7 @@ class QueueEngine:
         data: dict[str, Any] = {"returned": ticket.skips < self.config.no_show_returns}
         if data["returned"]:
             data["key_ms"] = self._key_after(ticket, self.config.no_show_back, at)
-        return self._do(Action("no_show", at, _who(clerk), window.id, ticket.number, data))
+        return self.apply(Action("no_show", at, _who(clerk), window.id, ticket.number, data))
 
     def complete(
         self,
@@ -234,13 +234,13 @@ class QueueEngine:
         at = self._now(at_ms)
         window, ticket = self._busy_window(window_id, clerk)
         data = {"matter": matter, "case_no": case_no}
-        return self._do(Action("complete", at, _who(clerk), window.id, ticket.number, data))
+        return self.apply(Action("complete", at, _who(clerk), window.id, ticket.number, data))
 
     def park(self, window_id: str | None, clerk: str | None, at_ms: int) -> Outcome:
         """暂挂: the citizen steps away (fetch a paper, copy an ID); the window calls others."""
         at = self._now(at_ms)
         window, ticket = self._busy_window(window_id, clerk)
-        return self._do(Action("park", at, _who(clerk), window.id, ticket.number))
+        return self.apply(Action("park", at, _who(clerk), window.id, ticket.number))
 
     def resume(self, window_id: str | None, clerk: str | None, number: str, at_ms: int) -> Outcome:
         at = self._now(at_ms)
@@ -250,7 +250,7 @@ class QueueEngine:
             raise e.WrongState(f"{number} 当前{_state_label(ticket)}，不是暂挂")
         if ticket.window != window.id and ticket.service not in window.services:
             raise e.NotAllowed(f"{window.label}不办理{self._service_name(ticket)}")
-        return self._do(Action("call", at, _who(clerk), window.id, number, {"how": "resume"}))
+        return self.apply(Action("call", at, _who(clerk), window.id, number, {"how": "resume"}))
 
     # ---- moving tickets --------------------------------------------------------------------
 
@@ -279,7 +279,7 @@ class QueueEngine:
             ):
                 raise e.BadInput(f"{number} 已在{target.label}")
             data = {"service": ticket.service, "pinned": target.id}
-        return self._do(Action("transfer", at, by, ticket.window, number, data))
+        return self.apply(Action("transfer", at, by, ticket.window, number, data))
 
     def hand_to_helper(
         self, number: str, by: str, at_ms: int, helper: str | None = None
@@ -293,7 +293,7 @@ class QueueEngine:
         if ticket.service == service:
             raise e.BadInput(f"{number} 已在帮办代办")
         data = {"service": service, "pinned": None, "helper": helper}
-        return self._do(Action("helper", at, by, ticket.window, number, data))
+        return self.apply(Action("helper", at, by, ticket.window, number, data))
 
     def record_mailing(self, number: str, by: str, at_ms: int, mailing: dict[str, Any]) -> Outcome:
         """结果免费寄: the choice checked by `mailing.check` (it knows the matter catalogue)."""
@@ -301,7 +301,7 @@ class QueueEngine:
         ticket = self.ticket(number)
         if ticket.state not in (CALLED, DONE):
             raise e.WrongState(f"{number} 当前{_state_label(ticket)}，办理时或办结后才能登记寄送")
-        return self._do(Action("mailing", at, _who(by), ticket.window, number, dict(mailing)))
+        return self.apply(Action("mailing", at, _who(by), ticket.window, number, dict(mailing)))
 
     def record_notice(
         self, number: str | None, matter: str, by: str, window_id: str | None, at_ms: int
@@ -310,8 +310,10 @@ class QueueEngine:
         at = self._now(at_ms)
         if number is not None:
             self.ticket(number)
+        if window_id is not None:
+            self.config.window(window_id)
         data = {"matter": matter}
-        return self._do(Action("notice", at, _who(by), window_id, number, data))
+        return self.apply(Action("notice", at, _who(by), window_id, number, data))
 
     # ---- reading ------------------------------------------------------------------------
 
@@ -391,9 +393,6 @@ class QueueEngine:
     def replay(self, actions: list[Action]) -> None:
         for action in actions:
             self.apply(action)
-
-    def _do(self, action: Action) -> Outcome:
-        return self.apply(action)
 
     def _apply_issue(self, a: Action) -> Outcome:
         d = a.data
