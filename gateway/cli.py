@@ -18,6 +18,8 @@ SUBCOMMANDS: dict[str, str] = {
     "admin": "gateway.commands:admin",
     "backup": "gateway.commands:backup",
     "restore": "gateway.commands:restore",
+    "sim": "simulator.cli:sim",
+    "demo": "simulator.cli:demo",
     "stats": "gateway.followup.cli:stats",
     "upload": "gateway.followup.cli:upload",
     "cases": "gateway.followup.cli:cases",
