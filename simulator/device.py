@@ -45,17 +45,31 @@ class SimulatedHardware:
         return result
 
     def op_press(self, key: str) -> dict[str, Any]:
-        """Press and release a key; report how long the firmware took to show and to speak."""
+        """Press and release a key; report how long until an LED changed, until the firmware had
+        handled the press (screen drawn), and until the TTS module received speech."""
         pin = self.terminal.keypad.buttons[key].pin
+        leds = [led.pin for led in self.terminal.keypad.leds]
         spoken_before = len(self._spoken())
+        for led in leds:
+            led.clear_states()  # each change is then timed from here
         start = time.perf_counter()
         pin.drive_low()  # MockFactory runs the press handler in this thread, to its end
         handled = time.perf_counter()
         pin.drive_high()
         return {
             "handled_ms": (handled - start) * 1000,
+            "led_ms": self._first_led_change(leds, start),
             "voice_ms": self._voice_started(spoken_before, start),
         }
+
+    def _first_led_change(self, leds: list[Any], start: float) -> float | None:
+        deadline = start + VOICE_WAIT_S
+        while time.perf_counter() < deadline:
+            changes = [led.states[1].timestamp for led in leds if len(led.states) > 1]
+            if changes:
+                return min(changes) * 1000
+            time.sleep(0.0005)
+        return None
 
     def _voice_started(self, before: int, start: float) -> float | None:
         deadline = start + VOICE_WAIT_S

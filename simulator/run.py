@@ -73,6 +73,7 @@ class Simulation:
         self.windows: list[Window] = []
         self.api: HallApi | None = None
         self.gateway_url = ""
+        self.t0 = 0.0
 
     # --- bring-up -------------------------------------------------------------------------
 
@@ -106,6 +107,13 @@ class Simulation:
             },
         )
 
+    def register_through_api(self) -> None:
+        """For a given gateway: windows, devices and clerks through its HTTP API."""
+        from simulator.stack import register_through_api
+
+        assert self.api is not None
+        register_through_api(self.api, self.people, self.devices())
+
     def start_devices(self) -> None:
         host, port = parse_broker(self.broker_url)
         self.cables = Cables(host, port)
@@ -138,12 +146,20 @@ class Simulation:
     # --- the morning ----------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
+        """The whole scenario: bring-up, the morning with its faults, drain, report."""
         started = time.monotonic()
+        clerks = self.begin()
+        self._watch(clerks)
+        return self.finish(started)
+
+    def begin(self) -> list[threading.Thread]:
+        """Bring the hall up (unless done) and let the people and faults loose; returns the
+        clerks' threads, which end when every citizen has been served or sent away."""
         if self.api is None:
             self.start_stack()
             self.start_devices()
         assert self.api is not None
-        t0 = time.monotonic()
+        self.t0 = t0 = time.monotonic()
         self.windows = [
             Window(
                 n,
@@ -157,21 +173,25 @@ class Simulation:
             )
             for n, term in enumerate(self.terminals, start=1)
         ]
-        faults = Faults(
+        self.faults = Faults(
             self.s, self.ledger, self.windows, t0, self.stop_event,
             broker=self.broker, gateway=self.gateway, cables=self.cables,
         )  # fmt: skip
-        faults.check()
-        threads = [
-            threading.Thread(target=Citizens(self.s, self.api, self.ledger, t0, self.stop_event).run,
-                             name="citizens", daemon=True),
-            threading.Thread(target=faults.run, name="faults", daemon=True),
-            *[threading.Thread(target=w.run, name=f"window-{w.number}", daemon=True) for w in self.windows],
-        ]  # fmt: skip
-        for thread in threads:
+        self.faults.check()
+        self._fault_thread = threading.Thread(target=self.faults.run, name="faults", daemon=True)
+        citizens = Citizens(self.s, self.api, self.ledger, t0, self.stop_event)
+        clerks = [
+            threading.Thread(target=w.run, name=f"window-{w.number}", daemon=True)
+            for w in self.windows
+        ]
+        for thread in [threading.Thread(target=citizens.run, name="citizens", daemon=True),
+                       self._fault_thread, *clerks]:  # fmt: skip
             thread.start()
-        self._watch(threads[2:], t0)
-        threads[1].join(timeout=120)
+        return clerks
+
+    def finish(self, started: float) -> dict[str, Any]:
+        assert self.api is not None
+        self._fault_thread.join(timeout=120)
         for window in self.windows:
             window.join_raters()
         self._drain()
@@ -179,12 +199,12 @@ class Simulation:
         extra = {"gateway": self.gateway_url, "broker": self.broker_url}
         return reporting.build(self.api, self.ledger, self.s, real_s, extra)
 
-    def _watch(self, clerks: list[threading.Thread], t0: float) -> None:
+    def _watch(self, clerks: list[threading.Thread]) -> None:
         from simulator.progress import Live
 
-        with Live(self.ledger, self.s, t0, enabled=self.progress) as live:
+        with Live(self.ledger, self.s, self.t0, enabled=self.progress) as live:
             while any(t.is_alive() for t in clerks):
-                if self.max_real_s is not None and time.monotonic() - t0 > self.max_real_s:
+                if self.max_real_s is not None and time.monotonic() - self.t0 > self.max_real_s:
                     log.warning("the scenario ran out of time; stopping the hall")
                     self.stop_event.set()
                 live.update()

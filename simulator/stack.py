@@ -326,3 +326,24 @@ class GatewayProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def register_through_api(api: Any, people: HallPeople, devices: list[str]) -> None:
+    """The same hall set-up through a running gateway's HTTP API (a manager login); what is
+    already registered is left as it is."""
+    from simulator.api import ApiError
+
+    requests: list[tuple[str, dict[str, Any]]] = []
+    for number, device in enumerate(devices, start=1):
+        requests.append(("/api/windows", {"id": str(number), "number": number}))
+        requests.append(("/api/devices", {"id": device, "kind": "terminal", "window": str(number)}))
+    for name, staff_no, uid in people.clerks:
+        requests.append(
+            ("/api/staff", {"name": name, "staff_no": staff_no, "role": "clerk", "badge_uid": uid})
+        )
+    for path, body in requests:
+        try:
+            api.request("POST", path, "manager", json=body)
+        except ApiError as exc:
+            if exc.status not in (400, 409):
+                raise
