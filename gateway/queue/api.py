@@ -79,6 +79,11 @@ class MailingIn(Strict):
     phone: str | None = None
 
 
+class ReminderIn(Strict):
+    window: str | None = None
+    printer: str | None = None
+
+
 class NoticeIn(Strict):
     matter: str
     ticket: str | None = None
@@ -360,6 +365,19 @@ def make_router(svc: QueueService) -> APIRouter:
             "mailing": {"wants": bool(outcome.ticket.mailing and outcome.ticket.mailing["wants"])},
         }
 
+    @router.post("/tickets/{number}/reminder")
+    def print_reminder(number: str, body: ReminderIn, _u: Any = staff_dep) -> dict:
+        """Print the 领取提醒 again, e.g. after a completion from the window device's key."""
+        check_printer(body.printer)
+        found = svc.read(lambda q: q.tickets.get(number))
+        ticket = found if isinstance(found, Ticket) else None
+        if ticket is None or ticket.state != "done":
+            raise refusal(errors.WrongState(f"{number} 未办结，不能打印领取提醒"))
+        reminder = _reminder(svc, ticket, body.window, body.printer)
+        if reminder is None:
+            raise refusal(errors.WrongState(f"{number} 的事项可以邮寄或未登记事项，无需领取提醒"))
+        return reminder
+
     @router.post("/notice")
     def give_notice(body: NoticeIn, gw: Any = Depends(gateway_of), user: Any = staff_dep) -> dict:
         try:
@@ -411,7 +429,9 @@ def _window_printer(svc: QueueService, window: str | None) -> str | None:
     return configured.printer if configured else None
 
 
-def _reminder(svc: QueueService, ticket: Ticket | None, window: str) -> dict[str, Any] | None:
+def _reminder(
+    svc: QueueService, ticket: Ticket | None, window: str | None, printer: str | None = None
+) -> dict[str, Any] | None:
     """领取提醒 for a completed matter whose result cannot be mailed, printed at the window."""
     matter = svc.matters.find(ticket.matter if ticket else None)
     if ticket is None or matter is None or matter.mailable:
@@ -420,6 +440,6 @@ def _reminder(svc: QueueService, ticket: Ticket | None, window: str) -> dict[str
     lines = notice.reminder_lines(
         matter, ticket.number, config.hall_name, ticket.done_ms or svc.clock(), config.tz
     )
-    printer = _window_printer(svc, window)
+    printer = printer or _window_printer(svc, window)
     error = _print(svc, printer, printing.lines_slip(lines)) if printer else "未指定打印机"
     return {"lines": lines, "printed": error is None, "print_error": error}

@@ -300,6 +300,13 @@ def test_notice_mailing_and_pickup_reminder(gw, http, uid):
         done = http.post("/api/queue/windows/4/complete", json={}, headers=boss).json()
     assert done["reminder"]["lines"][0] == "办结领取提醒"
     assert "领取地点：4号窗口（社保卡服务专区）" in done["reminder"]["lines"]
+    again = http.post(
+        f"/api/queue/tickets/{card['ticket']}/reminder", json={"printer": "desk"}, headers=boss
+    )
+    assert again.json()["printed"] is True
+    assert printer.printer(f"desk-{uid}").receipts[-1].texts[0] == "办结领取提醒"
+    mailable = http.post(f"/api/queue/tickets/{number}/reminder", json={}, headers=boss)
+    assert mailable.status_code == 409
 
 
 def test_guide_priority_tickets_appointments_and_public_reads(gw, http):
