@@ -28,6 +28,7 @@ class Keypad:
             name: self._button(name, pin, cfg, pin_factory) for name, pin in self.pins.items()
         }
         self.leds = LEDBoard(*cfg.rating_leds, pin_factory=pin_factory)
+        self._pattern: tuple[tuple[int, ...], bool] = ((), False)
 
     def _button(self, name: str, pin: Any, cfg: KeysConfig, factory: Any) -> Button:
         button = Button(pin, pull_up=cfg.pull_up, bounce_time=cfg.bounce_s, pin_factory=factory)
@@ -40,7 +41,12 @@ class Keypad:
 
     def show(self, lit: Sequence[int], blink: bool = False) -> None:
         """Blink all LEDs together (a rating window is open), or light those at these indexes
-        (0 = 非常满意) steady and the others off."""
+        (0 = 非常满意) steady and the others off. Asking for the pattern shown changes nothing
+        (a blink is not restarted)."""
+        pattern = (tuple(sorted(set(lit))), blink)
+        if pattern == self._pattern:
+            return
+        self._pattern = pattern
         if blink:
             self.leds.blink(on_time=BLINK_S, off_time=BLINK_S)
             return

@@ -267,13 +267,15 @@ class Machine:
             self._count_stray()
 
     def _key_complete(self) -> None:
-        if self.mode in (v.RATING,):
+        if self.mode == v.RATING:
             self._toggle_qr()
         elif self._serving():
-            self._emit("clerk", action="complete")
-            self._open_window(
-                "clerk", self._timeout_s(), {"ticket": self.ticket} if self.ticket else None
-            )
+            service = {"ticket": self.ticket} if self.ticket else None
+            if self._may_ask(service):
+                self._blink()  # the key answers at once; the disk write follows
+            with self.outbox.batch():  # one fsync for the service's end and its rating window
+                self._emit("clerk", action="complete")
+                self._open_window("clerk", self._timeout_s(), service)
 
     def _key_call_next(self) -> None:
         if self._serving(allow_window=True):
@@ -319,23 +321,32 @@ class Machine:
     def _timeout_s(self) -> int:
         return int(self.pushed.get("rating_timeout_s") or self.settings.rating_window_s)
 
-    def _open_window(self, by: str, timeout_s: int, service: dict[str, Any] | None) -> None:
+    def _may_ask(self, service: dict[str, Any] | None) -> bool:
         ticket = (service or {}).get("ticket")
         if ticket and ticket == self.last_rated_ticket:
             log.info("not asking again for ticket %s: nothing nags twice", ticket)
+            return False
+        return True
+
+    def _blink(self) -> None:
+        self.panel.leds(range(len(RATING_KEYS)), blink=True)
+
+    def _open_window(self, by: str, timeout_s: int, service: dict[str, Any] | None) -> None:
+        if not self._may_ask(service):
             return
+        self._blink()
         self._flush_stray()
         fields: dict[str, Any] = {"timeout_s": timeout_s, "by": by}
         if service:
             fields["service"] = service
         rw = self._emit("rw_open", own_id_as="rw", **fields)
         if rw is None:
+            self.panel.leds(())
             return
-        self.window = Window(rw, self.clock.monotonic() + timeout_s, ticket)
+        self.window = Window(rw, self.clock.monotonic() + timeout_s, (service or {}).get("ticket"))
         self.mode = v.RATING
-        self.panel.leds(range(len(RATING_KEYS)), blink=True)
+        self.panel.say(phrases.RATE_PROMPT, interrupt=True)  # before drawing: speech starts sooner
         self._refresh()
-        self.panel.say(phrases.RATE_PROMPT, interrupt=True)
 
     def _rate(self, index: int) -> None:
         assert self.window is not None
@@ -350,8 +361,8 @@ class Machine:
             self.mode = v.REASONS
         else:
             self._thank()
-        self._refresh()
         self.panel.say(phrases.THANKS, interrupt=True)
+        self._refresh()
 
     def _choose_reason(self, index: int) -> None:
         self._finish_reasons(BAD_REASONS[index] if index < len(BAD_REASONS) else None)

@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +96,12 @@ class Outbox:
                     return None
                 self._insert(event_id, kind, msg, held)
             return event_id
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Events put inside share one transaction: one fsync for all, all or none stored."""
+        with self._lock, self._tx():
+            yield
 
     def release(self, event_id: str, **fields: Any) -> None:
         """Add fields to a held event and let it go out."""
@@ -218,13 +225,18 @@ def _open(path: str) -> sqlite3.Connection:
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE … COMMIT (synced, synchronous=FULL), ROLLBACK on any error."""
+    """BEGIN IMMEDIATE … COMMIT (synced, synchronous=FULL), ROLLBACK on any error. Inside a
+    transaction already open (a batch) it is part of that one."""
 
     def __init__(self, db: sqlite3.Connection):
         self._db = db
+        self._outer = False
 
     def __enter__(self) -> None:
-        self._db.execute("begin immediate")
+        self._outer = not self._db.in_transaction
+        if self._outer:
+            self._db.execute("begin immediate")
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
-        self._db.execute("rollback" if exc_type else "commit")
+        if self._outer:
+            self._db.execute("rollback" if exc_type else "commit")

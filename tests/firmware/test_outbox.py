@@ -149,3 +149,15 @@ def test_boot_counter_lives_in_the_same_file(tmp_path):
 def test_an_outbox_that_cannot_be_opened_says_where(tmp_path):
     with pytest.raises(OutboxError, match="no-such-dir"):
         make(tmp_path / "no-such-dir" / "o.db")
+
+
+def test_a_batch_is_stored_all_or_nothing(tmp_path):
+    box = make(tmp_path / "o.db")
+    with box.batch():
+        box.put("clerk", {"action": "complete"})
+        rw = box.put("rw_open", {"timeout_s": 15, "by": "clerk"}, own_id_as="rw")
+    assert [p.kind for p in box.pending()] == ["clerk", "rw_open"] and box.open_window()["rw"] == rw
+    with pytest.raises(ProtocolError), box.batch():
+        box.put("clerk", {"action": "complete"})
+        box.put("rw_open", {"timeout_s": 0, "by": "clerk"}, own_id_as="rw")
+    assert box.depth() == 2
