@@ -39,6 +39,7 @@ SUBSYSTEMS: dict[str, str] = {
     "followup": "gateway.followup.service:install",
     "fleet": "gateway.fleet:install_subsystem",
     "pairing": "gateway.pairing:install",
+    "web": "gateway.web:install",  # last: the pages read the queue and the alert feed
 }
 
 
