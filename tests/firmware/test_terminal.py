@@ -103,3 +103,16 @@ def test_missing_badge_reader_and_voice_cost_logins_and_speech_never_ratings(
         counter.wait(lambda c: c.view.clerk is not None, "session opened by the gateway")
         counter.rate("rate3")
         wait_for(lambda: standin.count("rating") == 1, what="rating stored")
+
+
+def test_commands_sent_while_the_device_was_down_arrive_after_restart(
+    broker, hall, tmp_path, standin
+):
+    path = write_config(tmp_path, broker, hall, "w-01")
+    with Counter(path) as counter:
+        counter.login()
+    standin.command("w-01", "ticket", action="call", ticket="A012", voice="请A012号到3号窗口办理")
+    with Counter(path) as counter:  # same client id, persistent session: the broker kept it
+        counter.wait(lambda c: c.view.ticket == "A012", "ticket shown after restart")
+        assert counter.view.clerk == v.Clerk("张伟", "HN0123")  # the session was remembered
+        counter.wait(lambda c: "请A012号到3号窗口办理" in c.spoken, "call announced")
