@@ -204,3 +204,16 @@ def test_unusable_upload_settings_are_refused_with_the_reason(table, message):
     with pytest.raises(UploadConfigError, match=message) as err:
         UploadConfig.from_table(table)
     assert isinstance(err.value, ValueError)
+
+
+@pytest.mark.postgres
+def test_outbox_on_postgresql_survives_a_lost_answer(pg_engine, province):
+    rate_all(pg_engine, ["very_satisfied", "very_dissatisfied"])
+    uploader = Uploader(pg_engine, HALL, config(province))
+    province.mode = "lose_answer"
+    assert uploader.run_once(T0)["retry"] == 1
+    province.mode = "up"
+    uploader.run_once(T0 + 60 * MIN)
+    assert {r.state for r in outbox(pg_engine)} == {"acked"} and len(province.accepted) == 2
+    with pg_engine.connect() as conn:
+        assert reconcile(conn, HALL, "2026-03-02").complete
