@@ -120,3 +120,29 @@ def test_refused_rating_opens_no_case(hall_gw):
         dev.send_acked("badge", uid=UID, action="login")
         dev.rate("1-999", "very_dissatisfied")  # no such rating window: the core refuses it
     assert gw.rows(followup_cases) == [] and gw.rows(upload_outbox) == []
+
+
+def test_a_ticket_waiting_too_long_in_the_real_queue_alerts_the_duty_manager(
+    broker, tmp_path, hall
+):
+    from gateway.queue.config import SAMPLE
+    from gateway.queue.matters import SAMPLE as MATTERS
+
+    queue = tmp_path / "queue.toml"  # the queue's sample hall
+    text = SAMPLE.read_text(encoding="utf-8")
+    queue.write_text(
+        text.replace('matters = "matters.sample.toml"', f'matters = "{MATTERS}"'), encoding="utf-8"
+    )
+    setup = tmp_path / "followup.toml"
+    setup.write_text("[alerts]\nlong_wait_min = 30\n", encoding="utf-8")
+    harness = GatewayHarness(broker, tmp_path, hall, queue=str(queue), followup=str(setup))
+    with harness as gw:
+        issued = int(dt.datetime.now().timestamp() * 1000)
+        gw.gateway.queue.transaction(lambda q: q.issue("realestate", "kiosk", "kiosk", issued))
+        followup = gw.gateway.followup
+        followup.sweep(issued + 29 * 60_000)
+        followup.sweep(issued + 31 * 60_000)
+        followup.sweep(issued + 45 * 60_000)
+        waits = [a for a in gw.gateway.alerts.recent() if a.kind == "long_wait"]
+    assert [a.title for a in waits] == ["A001号已等候31分钟"]
+    assert waits[0].data["service"] == "realestate"
