@@ -181,7 +181,13 @@ class DeviceProcess:
 class StandInGateway:
     """Stores events once per (device, id), acks them, answers badge logins."""
 
-    def __init__(self, broker: Any, hall: str, clerks: dict[str, tuple[str, str]] | None = None):
+    def __init__(
+        self,
+        broker: Any,
+        hall: str,
+        clerks: dict[str, tuple[str, str]] | None = None,
+        auth: tuple[str, str] | None = None,
+    ):
         self.hall = hall
         self.clerks = clerks or {}
         self.acking = True
@@ -190,6 +196,8 @@ class StandInGateway:
         self._lock = threading.Lock()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"standin-{hall}")
         self.client.on_message = self._on_message
+        if auth:
+            self.client.username_pw_set(*auth)
         self._broker = broker
 
     def start(self) -> StandInGateway:
