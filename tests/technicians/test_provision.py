@@ -199,3 +199,61 @@ def test_store_refusal_leaves_the_broker_files_untouched(tmp_path):
     )
     assert result.exit_code != 0 and "not registered" in result.output
     assert Site(site).devices() == []
+
+
+def test_the_rating_box_firmware_works_under_the_generated_acl(broker_readable_dir, hall, uid):
+    """Legitimate traffic passes: the real box (net.py + umqtt.simple) logs in, publishes its
+    retained state and hello, subscribes to its commands and acks, and receives a prompt."""
+    import json
+
+    from technicians.boxrunner import RunningBox
+
+    site_dir = broker_readable_dir / "site"
+    provision(site_dir, "device", "--hall", hall, "--device", "w-03", "--window", "3")
+    provision(
+        site_dir,
+        "device",
+        "--hall",
+        hall,
+        "--device",
+        "r-03",
+        "--kind",
+        "ratingbox",
+        "--paired",
+        "w-03",
+    )
+    site = Site(site_dir)
+    conf = (site_dir / "broker" / "yuping.conf").read_text()
+    with Broker(extra_config=conf) as secured:
+        gw = site.gateway(hall)
+        gateway = Client(secured.port, gw.user, gw.password, f"gw-{uid}")
+        assert gateway.wait_connected()
+        gateway.subscribe(topics.hall_events(hall))
+        gateway.subscribe(topics.hall_states(hall))
+        record = site.device("r-03")
+        box = RunningBox(
+            broker_readable_dir / "pico",
+            secured.port,
+            hall=hall,
+            device="r-03",
+            paired="w-03",
+            username="r-03",
+            password=record.password,
+        )
+        try:
+            seen = {}
+            while "hello" not in seen:
+                topic, payload = gateway.messages.get(timeout=10)
+                seen[topic.rsplit("/", 1)[-1]] = json.loads(payload)
+            assert seen["state"]["online"] is True and seen["hello"]["paired"] == "w-03"
+            gateway.publish(
+                topics.command(hall, "r-03", "prompt"),
+                json.dumps({"v": 1, "ts": 1, "timeout_s": 30}),
+            )
+            box.wait(lambda: box.box.window is not None)
+            hello_id = seen["hello"]["id"]
+            gateway.publish(topics.ack(hall, "r-03"), json.dumps({"v": 1, "ids": [hello_id]}))
+            box.wait(lambda: hello_id not in [b["id"] for _, b in box.outbox.pending()])
+        finally:
+            box.stop()
+            gateway.close()
