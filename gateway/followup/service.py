@@ -26,7 +26,7 @@ from gateway.followup.escalation import escalate_overdue
 from gateway.followup.settings import Settings
 from gateway.followup.tables import followup_cases
 from gateway.hooks import EventContext, Hooks
-from gateway.store.tables import ratings, staff, windows
+from gateway.store.tables import rating_windows, ratings, staff, windows
 from gateway.upload import outbox
 from gateway.upload.sender import Uploader, UploadWorker
 from protocol.levels import LEVEL_LABELS
@@ -69,10 +69,16 @@ class Followup:
         hooks.on("rating", self.on_rating)
 
     def on_rating(self, ctx: EventContext) -> None:
-        query = sa.select(ratings.c.id, ratings.c.bad).where(
-            ratings.c.hall == ctx.hall,
-            ratings.c.device == ctx.device,
-            ratings.c.event_id == ctx.body["id"],
+        # Through the rating window's unique key: ratings has no index on the event id.
+        query = (
+            sa.select(ratings.c.id, ratings.c.bad)
+            .join(rating_windows, rating_windows.c.id == ratings.c.rating_window_id)
+            .where(
+                rating_windows.c.hall == ctx.hall,
+                rating_windows.c.device == ctx.device,
+                rating_windows.c.rw == ctx.body["rw"],
+                ratings.c.event_id == ctx.body["id"],
+            )
         )
         row = ctx.conn.execute(query).first()
         if row is None:
