@@ -15,9 +15,10 @@ rating event, never lost, never sent twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from firmware.terminal import phrases
 from firmware.terminal import view as v
@@ -78,8 +79,17 @@ class Window:
 
 
 class Machine:
+    """The terminal's state. Inputs: key(), badge(), command(), set_online(), connected(), tick().
+    Outputs: the panel (screen, voice, LEDs) and events in the outbox; `notify()` after each event
+    tells the link there is something to publish."""
+
     def __init__(
-        self, outbox: Outbox, panel: Panel, clock: Clock, settings: Settings, notify: Any = None
+        self,
+        outbox: Outbox,
+        panel: Panel,
+        clock: Clock,
+        settings: Settings,
+        notify: Callable[[], None] | None = None,
     ):
         self.outbox = outbox
         self.panel = panel
@@ -502,7 +512,8 @@ class Machine:
         left = max(0, int(window.deadline - self.clock.monotonic() + 0.999))
         url = self._rate_url()
         if window.qr and url:
-            qr = f"{url}?h={self.settings.hall}&d={self.settings.device}&rw={window.rw}"
+            query = urlencode({"h": self.settings.hall, "d": self.settings.device, "rw": window.rw})
+            qr = url + ("&" if "?" in url else "?") + query
             return replace(base, mode=v.RATING_QR, seconds_left=left, qr_url=qr)
         return replace(base, seconds_left=left)
 
