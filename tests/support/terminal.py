@@ -128,7 +128,12 @@ class DeviceProcess:
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONPATH": str(ROOT)},
             )
-        self.control = ControlClient(self.control_path)
+        try:
+            self.control = ControlClient(self.control_path)
+        except OSError as exc:
+            raise RuntimeError(
+                f"device process did not come up: {self.log.read_text()[-3000:]}"
+            ) from exc
         return self
 
     def call(self, op: str, **args: Any) -> dict[str, Any]:
