@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, str] = {
     "upload": "gateway.followup.cli:upload",
     "cases": "gateway.followup.cli:cases",
     "queue": "gateway.queue.cli:queue",
+    "province": "gateway.province.cli:province",
 }
 
 
