@@ -1,0 +1,82 @@
+"""`yuping province worker`: one central ingest worker (run N of them, on any hosts)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from gateway import config as gwconfig
+from gateway.config import Config, ConfigError
+from gateway.store import normalise_url
+
+
+def hall_configs(folder: Path | None, db: str, broker: str) -> Callable[[str], Config]:
+    """A hall's settings: <folder>/<hall>.toml (a hall gateway's file: queue set-up, time zone,
+    follow-up …) when present, else the defaults; store and broker are always the worker's."""
+
+    def load(hall: str) -> Config:
+        path = folder / f"{hall}.toml" if folder else None
+        base = gwconfig.load(path) if path and path.exists() else Config()
+        return replace(base, hall=hall, db=db, broker=broker, http=None, client_id=None)
+
+    return load
+
+
+@click.group()
+def province() -> None:
+    """The province tier: central ingest workers (see docs/deployment.md)."""
+
+
+@province.command("worker")
+@click.option("--db", required=True, help="the central PostgreSQL URL")
+@click.option("--broker", default="mqtt://127.0.0.1:1883", show_default=True)
+@click.option("--group", default="yuping", show_default=True, help="shared subscription group")
+@click.option("--worker-id", help="unique per worker; default <host>-<pid>")
+@click.option(
+    "--halls",
+    "halls_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="folder of per-hall gateway settings, <hall>.toml",
+)
+@click.option("--subsystems", help="comma-separated gateway subsystems per hall; default all")
+def worker(
+    db: str,
+    broker: str,
+    group: str,
+    worker_id: str | None,
+    halls_dir: Path | None,
+    subsystems: str | None,
+) -> None:
+    """Consume every hall's events from the shared subscription until SIGTERM/SIGINT."""
+    from gateway import logs
+    from gateway.province.worker import Worker
+    from gateway.store import make_engine
+
+    logs.setup()
+    try:
+        host_port = gwconfig.parse_broker(broker)
+        if not normalise_url(db).startswith("postgresql"):
+            raise ConfigError("province workers share a PostgreSQL store: --db postgresql://…")
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    name = worker_id or f"{socket.gethostname()}-{os.getpid()}"
+    chosen = [s.strip() for s in subsystems.split(",") if s.strip()] if subsystems else None
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    engine = make_engine(db)
+    running = Worker(engine, host_port, group, name, hall_configs(halls_dir, db, broker), chosen)
+    running.start()
+    click.echo(f"province worker {name}: group {group} on {broker}", err=True)
+    try:
+        stop.wait()
+    finally:
+        running.stop()
+        engine.dispose()

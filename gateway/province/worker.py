@@ -1,0 +1,256 @@
+"""A province ingest worker.
+
+Every worker subscribes to all halls' device events through one MQTT 5 shared subscription
+(`$share/<group>/yp/1/+/+/evt/+`), so the broker hands each event to one of them. A hall's events
+must still be handled by ONE worker (its queue, rating windows and shifts are single-writer state
+kept in memory, and a device's events must be handled in order), so:
+
+- the worker that gets an event of a hall nobody owns takes the hall's advisory lock (locks.py),
+  starts the hall's gateway (hall.py; its queue rebuilds from the store) and subscribes to the
+  hall's own topics (`yp/1/<hall>/+/evt/+`, `.../state`) under subscription identifier HALL;
+- from then on the owner handles the hall's events from that subscription only, and every
+  worker drops the copies the shared subscription hands it for a hall owned by someone (the
+  owner got its own copy). Until the owner's SUBACK it handles the shared copies itself.
+
+Nothing here has to be exactly-once: the devices' outboxes resend every event until the gateway's
+ack (sent after the commit), and the store dedupes on (device, id). So a dropped copy, a worker
+SIGKILLed with events received but not stored, or the short windows around a hand-over cost only
+a resend. Mosquitto (2.0) does NOT pass a dead member's unacknowledged shared-subscription messages
+to another member, and with a persistent session it keeps routing new ones to the dead member;
+workers therefore use clean sessions and count on the device outbox, never on the broker, for
+redelivery.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import paho.mqtt.client as mqtt
+import sqlalchemy as sa
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from gateway.config import Config
+from gateway.province.hall import HallGateway
+from gateway.province.locks import HallLocks
+from gateway.store import migrate
+from gateway.store.tables import halls
+from protocol import topics
+
+log = logging.getLogger("yuping.province")
+
+SHARED, HALL = 1, 2  # MQTT 5 subscription identifiers: which subscription brought a message
+OWNED_ELSEWHERE_S = 2.0  # how long "another worker owns this hall" is believed before asking again
+WATCH_S = 2.0
+
+HallConfig = Callable[[str], Config]
+
+
+def shared_filter(group: str) -> str:
+    return f"$share/{group}/{topics.ROOT}/{topics.VERSION}/+/+/evt/+"
+
+
+def _subscribe_properties(identifier: int) -> Properties:
+    props = Properties(PacketTypes.SUBSCRIBE)
+    props.SubscriptionIdentifier = identifier
+    return props
+
+
+class Worker:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        broker: tuple[str, int],
+        group: str,
+        worker_id: str,
+        hall_config: HallConfig,
+        subsystems: list[str] | None = None,
+    ) -> None:
+        topics.check_id(group, "group")
+        self.engine = engine
+        self.broker = broker
+        self.group = group
+        self.worker_id = worker_id
+        self.hall_config = hall_config
+        self.subsystems = subsystems
+        self.locks = HallLocks(engine, group, worker_id)
+        self.halls: dict[str, HallGateway] = {}
+        self.confirming: set[str] = set()  # owned halls whose own subscription is not acked yet
+        self._suback: dict[int, str] = {}
+        self._elsewhere: dict[str, float] = {}  # hall -> monotonic time to ask again
+        self._mutex = threading.RLock()
+        self._stop = threading.Event()
+        self.connected = threading.Event()
+        self.client = self._client()
+
+    def _client(self) -> mqtt.Client:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"yuping-province-{self.worker_id}",
+            protocol=mqtt.MQTTv5,
+        )
+        client.max_inflight_messages_set(100)
+        client.max_queued_messages_set(0)
+        client.reconnect_delay_set(min_delay=1, max_delay=10)
+        client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    def start(self, timeout: float = 10.0) -> Worker:
+        self._migrate()
+        threading.Thread(target=self._watch, name="yuping-province-watch", daemon=True).start()
+        self.client.connect_async(*self.broker, keepalive=30, clean_start=True)
+        self.client.loop_start()
+        if not self.connected.wait(timeout):
+            log.warning("central broker not reachable yet; retrying")
+        return self
+
+    def _migrate(self) -> None:
+        self.locks.hold_migration()
+        try:
+            migrate(self.engine)
+        finally:
+            self.locks.release_migration()
+
+    def stop(self) -> None:
+        """Store and ack what has arrived, then leave: the hall locks go with the session."""
+        self._stop.set()
+        self.client.unsubscribe(shared_filter(self.group))
+        with self._mutex:
+            owned = list(self.halls.values())
+            self.halls.clear()
+        for gw in owned:
+            gw.stop()
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.locks.close()
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        self.client.publish(topic, payload, qos=1)
+
+    def owned(self) -> list[str]:
+        with self._mutex:
+            return sorted(self.halls)
+
+    def _on_connect(
+        self, client: mqtt.Client, _u: object, _f: object, rc: object, _p: object
+    ) -> None:
+        if getattr(rc, "is_failure", False):
+            log.error("central broker refused the connection", extra={"reason": str(rc)})
+            return
+        options = SubscribeOptions(qos=1)
+        client.subscribe(
+            shared_filter(self.group), options=options, properties=_subscribe_properties(SHARED)
+        )
+        with self._mutex:
+            for hall in self.halls:  # a clean session: the hall subscriptions are gone too
+                self._subscribe_hall(hall)
+        log.info("connected to the central broker", extra={"worker": self.worker_id})
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: object, mid: int, codes: list, _p: object) -> None:
+        if any(getattr(code, "is_failure", False) for code in codes):
+            log.error("broker refused a subscription", extra={"codes": [str(c) for c in codes]})
+            return
+        with self._mutex:
+            hall = self._suback.pop(mid, None)
+            if hall is None:
+                self.connected.set()  # the shared subscription
+            else:
+                self.confirming.discard(hall)
+
+    def _on_disconnect(
+        self, _c: mqtt.Client, _u: object, _f: object, rc: object, _p: object
+    ) -> None:
+        self.connected.clear()
+        log.warning("disconnected from the central broker", extra={"reason": str(rc)})
+
+    def _subscribe_hall(self, hall: str) -> None:
+        self.confirming.add(hall)
+        options = SubscribeOptions(qos=1)
+        _rc, mid = self.client.subscribe(
+            [(topics.hall_events(hall), options), (topics.hall_states(hall), options)],
+            properties=_subscribe_properties(HALL),
+        )
+        if mid is not None:  # None: not connected; _on_connect subscribes again
+            self._suback[mid] = hall
+
+    def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
+        try:
+            self._dispatch(message)
+        except Exception:  # noqa: BLE001 - a store hiccup while claiming: the device resends
+            log.exception("message dropped", extra={"topic": message.topic[:200]})
+
+    def _dispatch(self, message: mqtt.MQTTMessage) -> None:
+        parts = message.topic.split("/")
+        if len(parts) < 4 or not topics.valid_id(parts[2]):
+            return  # not a hall topic: nothing any hall's gateway could store
+        hall = parts[2]
+        props = getattr(message, "properties", None)
+        brought_by = getattr(props, "SubscriptionIdentifier", None) or [SHARED]
+        gw = self._route(hall, from_hall=HALL in brought_by)
+        if gw is not None:
+            gw.ingest.submit(message.topic, bytes(message.payload))
+
+    def _route(self, hall: str, from_hall: bool) -> HallGateway | None:
+        """The gateway that stores this copy, or None to drop it (another copy reaches the owner)."""
+        with self._mutex:
+            gw = self.halls.get(hall)
+            if from_hall or gw is not None:
+                return gw if from_hall or hall in self.confirming else None
+            if self._stop.is_set() or self._elsewhere.get(hall, 0.0) > time.monotonic():
+                return None
+            return self._claim(hall)
+
+    def _claim(self, hall: str) -> HallGateway | None:
+        if not self._registered(hall):
+            log.warning("event of an unregistered hall dropped", extra={"hall": hall})
+            return None
+        if not self.locks.try_take(hall):
+            self._elsewhere[hall] = time.monotonic() + OWNED_ELSEWHERE_S
+            return None
+        try:
+            gw = HallGateway(self.hall_config(hall), self.engine, self.publish, self.subsystems)
+            gw.start()
+        except Exception:
+            self.locks.give_back(hall)
+            raise
+        self.halls[hall] = gw
+        self._subscribe_hall(hall)
+        log.info("hall taken over", extra={"hall": hall, "worker": self.worker_id})
+        return gw
+
+    def _registered(self, hall: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(halls.c.id).where(halls.c.id == hall)).first() is not None
+
+    def _watch(self) -> None:
+        """If the lock session dies while we live, our halls may already have new owners: stop
+        serving them at once and start again with a new session."""
+        while not self._stop.wait(WATCH_S):
+            if self.locks.alive():
+                continue
+            log.error(
+                "hall lock session lost; giving up every hall", extra={"worker": self.worker_id}
+            )
+            with self._mutex:
+                lost = list(self.halls.values())
+                for hall in self.halls:
+                    self.client.unsubscribe([topics.hall_events(hall), topics.hall_states(hall)])
+                self.halls.clear()
+                self.confirming.clear()
+            for gw in lost:
+                gw.stop()
+            self._renew_locks()
+
+    def _renew_locks(self) -> None:
+        try:
+            self.locks = HallLocks(self.engine, self.group, self.worker_id)
+        except sa.exc.DBAPIError as exc:
+            log.error("store unreachable for hall locks", extra={"error": str(exc)[:200]})
