@@ -99,3 +99,65 @@ def test_guard_runs_alone_with_the_system_python(tmp_path):
         "version": "0.2.0",
         "detail": "not healthy before the deadline",
     }
+
+
+def test_import_on_the_gateway_checks_before_accepting(tmp_path):
+    import sqlalchemy as sa
+
+    from gateway.fleet.tables import releases
+    from gateway.store import make_engine
+
+    assert run("release", "keygen", "--out", str(tmp_path / "k"))[0] == 0
+    archive = make_release(tmp_path, "0.2.0")
+    assert (
+        run(
+            "release",
+            "sign",
+            "--key",
+            str(tmp_path / "k" / "release.key"),
+            "--version",
+            "0.2.0",
+            str(archive),
+        )[0]
+        == 0
+    )
+    db = f"sqlite:///{tmp_path / 'gw.db'}"
+    args = [
+        "release",
+        "import",
+        "--db",
+        db,
+        "--hall",
+        "zz-1",
+        "--releases",
+        str(tmp_path / "served"),
+        "--public-key",
+        str(tmp_path / "k" / "release.pub"),
+    ]
+    archive.write_bytes(archive.read_bytes()[:-1] + b"\1")  # one byte changed after signing
+    code, out = run(*args, str(archive))
+    assert code != 0 and "does not match its manifest" in out
+    assert not (tmp_path / "served").exists()
+
+    archive = make_release(tmp_path, "0.2.0")
+    assert (
+        run(
+            "release",
+            "sign",
+            "--key",
+            str(tmp_path / "k" / "release.key"),
+            "--version",
+            "0.2.0",
+            str(archive),
+        )[0]
+        == 0
+    )
+    code, out = run(*args, str(archive))
+    assert code == 0, out
+    engine = make_engine(db)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(releases.c.id, releases.c.version)).all() == [
+            ("r-0.2.0", "0.2.0")
+        ]
+    engine.dispose()
+    assert (tmp_path / "served" / "r-0.2.0.tar").read_bytes() == archive.read_bytes()
