@@ -11,6 +11,9 @@ from umqtt.simple import MQTTClient
 
 from protocol import codec, topics
 
+KEEPALIVE_S = 60
+WIFI_WAIT_MS = 10000
+
 
 class Link:
     def __init__(self, cfg, outbox, on_command, clock, wlan):
@@ -23,6 +26,7 @@ class Link:
         self.last_sent = 0
         self.backoff_ms = 1000
         self.retry_at = 0
+        self.last_ping = 0
 
     def _state(self, online):
         return json.dumps({"v": 1, "online": online, "kind": "ratingbox", "fw": self.cfg["fw"]})
@@ -32,10 +36,11 @@ class Link:
         if not self.wlan.isconnected():
             self.wlan.active(True)
             self.wlan.connect(cfg["wifi_ssid"], cfg["wifi_password"])
+            self.retry_at = self.clock.ms() + WIFI_WAIT_MS  # let it associate before asking again
             return False
         state = topics.state(cfg["hall"], cfg["device"])
         client = MQTTClient(cfg["device"], cfg["broker_host"], cfg["broker_port"],
-                            cfg["username"], cfg["password"], keepalive=60)
+                            cfg["username"], cfg["password"], keepalive=KEEPALIVE_S)
         client.set_last_will(state, self._state(False), retain=True, qos=1)
         client.set_callback(self._message)
         client.connect(clean_session=False)
@@ -43,6 +48,7 @@ class Link:
         client.subscribe(topics.device_commands(cfg["hall"], cfg["device"]), qos=1)
         client.publish(state, self._state(True), retain=True, qos=1)
         self.client = client
+        self.last_ping = self.clock.ms()
         return True
 
     def _message(self, topic, payload):
@@ -74,6 +80,9 @@ class Link:
                     connected_hook()
                 self._publish_all()
             self.client.check_msg()
+            if now - self.last_ping >= KEEPALIVE_S * 500:  # ping at half the keepalive
+                self.client.ping()
+                self.last_ping = now
             if now - self.last_sent >= self.cfg["resend_s"] * 1000:
                 self._publish_all()
         except OSError:
