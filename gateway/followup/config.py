@@ -18,11 +18,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.config import ConfigError
 from gateway.followup.errors import FollowupError
 from gateway.followup.workdays import ALLOWED_DAYS, WorkCalendar
 
 
-class FollowupConfigError(FollowupError, ValueError):
+class FollowupConfigError(FollowupError, ConfigError):
     """A [followup] setting that cannot be used."""
 
 

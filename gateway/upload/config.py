@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from gateway.config import ConfigError
 from gateway.hooks import GatewayError
 from protocol.levels import LEVELS
 
@@ -58,7 +59,7 @@ class UploadError(GatewayError):
     """Root of the upload subsystem's errors."""
 
 
-class UploadConfigError(UploadError, ValueError):
+class UploadConfigError(UploadError, ConfigError):
     """An [upload] setting that cannot be used."""
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from followup.seed import make_store
 
+from followup.seed import make_store
 from gateway.store import make_engine
 
 

@@ -153,3 +153,17 @@ def test_the_documented_example_settings_load():
         settings.upload.fields["case_no"] == "projectNo"
         and settings.upload.fields["level"] == "evaluateLevel"
     )
+
+
+def test_a_broken_setup_file_is_a_config_error_naming_the_file(tmp_path):
+    from gateway.config import ConfigError
+
+    bad = tmp_path / "followup.toml"
+    bad.write_text("[followup]\nworkdays = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="followup.toml"):
+        Settings.load(bad)
+    bad.write_text("[upload]\nurl = 'https://x'\n[upload.levels]\nbest = 5\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="exactly"):
+        Settings.load(bad)
+    with pytest.raises(ConfigError, match="cannot read"):
+        Settings.load(tmp_path / "missing.toml")
