@@ -31,6 +31,7 @@ class BrokerConfig:
     tls_ca: str | None = None
     keepalive_s: int = 30
     resend_s: float = 30.0  # unacked events are published again this often
+    reconnect_max_s: float = 30.0  # the longest wait between reconnect attempts
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ def _broker(table: _Table) -> BrokerConfig:
         tls_ca=tls_ca,
         keepalive_s=int(table.number("keepalive_s", 30, 5, 600, integer=True)),
         resend_s=table.number("resend_s", 30.0, 1.0, 3600.0),
+        reconnect_max_s=table.number("reconnect_max_s", 30.0, 1.0, 600.0),
     )
 
 

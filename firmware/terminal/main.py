@@ -19,7 +19,7 @@ from firmware.terminal import config as device_config
 from firmware.terminal.config import DeviceConfig
 from firmware.terminal.errors import TerminalError
 from firmware.terminal.keys import Keypad
-from firmware.terminal.link import Link
+from firmware.terminal.link import Backoff, Link
 from firmware.terminal.machine import Settings
 from firmware.terminal.outbox import Outbox
 from firmware.terminal.terminal import WindowTerminal
@@ -139,7 +139,8 @@ def build(cfg: DeviceConfig, factory: Any = None) -> WindowTerminal:
     """The terminal with every part opened from the config (factory: a gpiozero pin factory)."""
     fw = firmware_version()
     outbox = open_outbox(cfg)
-    link = Link(cfg.hall, cfg.device, cfg.broker, outbox, fw, resend_s=cfg.broker.resend_s)
+    backoff = Backoff(cap_s=cfg.broker.reconnect_max_s)
+    link = Link(cfg.hall, cfg.device, cfg.broker, outbox, fw, backoff, cfg.broker.resend_s)
     keypad = Keypad(cfg.keys, pin_factory=factory or pin_factory(cfg.gpio_pin_factory))
     return WindowTerminal(
         settings_of(cfg, fw),

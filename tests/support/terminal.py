@@ -72,6 +72,7 @@ window_label = "3号窗口"
 url = "{broker.url}"
 keepalive_s = 5
 resend_s = 2
+reconnect_max_s = 2
 
 [keys]
 rating = [5, 6, 13, 19, 26]
