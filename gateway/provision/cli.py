@@ -139,3 +139,9 @@ def tls_server(site: Path, name: str, hosts: tuple[str, ...], port: int) -> None
     except (TechnicianError, ValueError) as exc:
         raise fail(exc) from exc
     click.echo(tls.listener_config(site / "tls", name, port), nl=False)
+
+
+# The province tier's bridge from a hall broker to the centre (gateway/province/bridge.py).
+from gateway.province.bridge import bridge  # noqa: E402 - registered last, after the group exists
+
+provision.add_command(bridge)
