@@ -168,7 +168,7 @@ def upload_report(config_path: str | None, db: str | None, hall: str | None,
     for label, value in (("评价数 stored", report.stored), ("已确认 acked", report.acked),
                          ("已发送未确认 sent", report.sent), ("待发送 pending", report.pending),
                          ("被拒绝 failed", report.failed), ("未入队 missing", report.missing)):  # fmt: skip
-        click.echo(f"  {label:<22}{value:>8}")
+        click.echo(f"  {label}: {value}")
     for error, count in report.errors.items():
         click.echo(f"  {count} × {error}")
     click.echo("  complete" if report.complete else "  NOT complete")

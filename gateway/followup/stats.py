@@ -1,7 +1,7 @@
 """The standard's statistics over rating windows, ratings and follow-up cases.
 
 Definitions (docs/statistics.md), per group (hall, clerk, window, service, matter) and period
-(day, ISO week, month, or the whole range):
+(day, ISO week, month, or the whole range, labelled "2026-03-01至2026-03-31"):
 
     offered   rating windows closed in the range (rated + unrated); an excluded rating's window
               is left out entirely, as if no rating had been asked for
@@ -90,9 +90,10 @@ class Query:
 
 def compute(conn: sa.Connection, query: Query) -> list[StatRow]:
     rows: dict[tuple[str, str], StatRow] = {}
+    span = f"{query.start.isoformat()}至{query.end.isoformat()}"
     for record in _records(conn, query):
         key, name = _group(query.by, record)
-        period = period_of(query.period, record.day)
+        period = period_of(query.period, record.day) if query.period != "all" else span
         if (period, key) not in rows:
             rows[period, key] = StatRow(period, key, name)
         _count(rows[period, key], record, query.as_of_ms)
@@ -100,15 +101,14 @@ def compute(conn: sa.Connection, query: Query) -> list[StatRow]:
 
 
 def period_of(period: str, day: str) -> str:
+    """The label of the day, ISO week or month that `day` (YYYY-MM-DD) falls in."""
     date = dt.date.fromisoformat(day)
     if period == "day":
         return day
     if period == "week":
         year, week, _ = date.isocalendar()
         return f"{year}-W{week:02d}"
-    if period == "month":
-        return day[:7]
-    return "all"
+    return day[:7]  # month
 
 
 def _rate(part: int, whole: int) -> float | None:

@@ -87,6 +87,7 @@ def counts(row):
 def test_per_clerk_counts_and_rates_match_the_hand_computed_values(hall):
     one, two = stats(hall, by="clerk")
     assert (one.key, one.name, two.key, two.name) == ("1001", "张三", "1002", "李四")
+    assert one.period == "2026-03-02至2026-03-10"
     assert counts(one) == dict(offered=8, rated=6, unrated=2, good=4, bad=2, excluded=1,
                                visited=2, resolved=1, on_time=1, due=2)  # fmt: skip
     assert one.rates == pytest.approx(dict(good_rate=4 / 6, bad_rate=2 / 6, unrated_rate=0.25,
