@@ -65,20 +65,21 @@ def escalate_overdue(
     changed = []
     for case in conn.execute(query).all():
         level = reached_level(calendar, cfg, case.due_date, now_ms)
-        if level > case.escalation:
-            changed.append(_raise(conn, cfg, case, level, now_ms))
+        if level > case.escalation and _raise(conn, cfg, case, level, now_ms):
+            changed.append(Escalated(case.id, level, cfg.escalation_target(level), case.due_date))
     return changed
 
 
-def _raise(
-    conn: sa.Connection, cfg: FollowupConfig, case: sa.Row, level: int, now_ms: int
-) -> Escalated:
+def _raise(conn: sa.Connection, cfg: FollowupConfig, case: sa.Row, level: int, now_ms: int) -> bool:
+    """Record the level unless another sweep (another gateway worker) got there first."""
     target = cfg.escalation_target(level)
-    conn.execute(
+    moved = conn.execute(
         followup_cases.update()
-        .where(followup_cases.c.id == case.id)
+        .where(followup_cases.c.id == case.id, followup_cases.c.escalation < level)
         .values(escalation=level, escalated_to=target)
     )
+    if moved.rowcount != 1:
+        return False
     note = f"overdue since {case.due_date}: escalation level {level} to {target or 'nobody configured'}"
     log_step(conn, case.id, "escalate", case.state, case.state, SYSTEM, now_ms, note)
-    return Escalated(case.id, level, target, case.due_date)
+    return True
