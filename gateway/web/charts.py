@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 28, 30
+WIDTH, HEIGHT = 480, 230
+LEFT, RIGHT, TOP, BOTTOM = 36, 8, 30, 28
 GOOD, BAD, WAIT, INK, GRID = "#1b6e3a", "#b3261e", "#1f4e8c", "#1a1a1a", "#c9ced6"
 
 
@@ -32,21 +32,21 @@ def _frame(title: str, label: str, top: float, hours: list[int]) -> list[str]:
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(label)}</title>",
-        f'<text x="{LEFT}" y="18" font-size="15" fill="{INK}">{escape(title)}</text>',
+        f'<text x="{LEFT}" y="18" font-size="16" fill="{INK}">{escape(title)}</text>',
     ]
     for i in range(5):
         value = top * i / 4
         y = TOP + plot_h - plot_h * i / 4
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
-            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" font-size="12" text-anchor="end" '
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" font-size="13" text-anchor="end" '
             f'fill="{INK}">{value:g}</text>'
         )
     step = (WIDTH - LEFT - RIGHT) / len(hours)
     for i, hour in enumerate(hours):
         x = LEFT + step * (i + 0.5)
         parts.append(
-            f'<text x="{x:.1f}" y="{HEIGHT - 10}" font-size="12" text-anchor="middle" '
+            f'<text x="{x:.1f}" y="{HEIGHT - 10}" font-size="13" text-anchor="middle" '
             f'fill="{INK}">{hour}时</text>'
         )
     return parts
@@ -107,7 +107,7 @@ def _legend(items: list[tuple[str, str]]) -> str:
     for colour, text in items:
         out.append(
             f'<rect x="{x}" y="8" width="12" height="12" fill="{colour}"/>'
-            f'<text x="{x + 16}" y="18" font-size="13" fill="{INK}">{escape(text)}</text>'
+            f'<text x="{x + 16}" y="18" font-size="14" fill="{INK}">{escape(text)}</text>'
         )
-        x += 90
+        x += 84
     return "".join(out)

@@ -60,7 +60,8 @@ def page_user(request: Request, gw: Any, roles: tuple[str, ...]) -> Any:
     try:
         user = current_user(request, gw)
     except HTTPException:
-        target = quote(request.url.path, safe="/")
+        query = f"?{request.url.query}" if request.url.query else ""
+        target = quote(request.url.path + query, safe="/")
         return RedirectResponse(f"/login?next={target}", 303)
     if user.role not in roles:
         wanted = "、".join(ROLE_LABELS[r] for r in roles)

@@ -49,6 +49,7 @@ def dashboard(gw: Any) -> dict[str, Any]:
             "hall_name": hall_name(gw, conn),
             "day": day,
             "now_ms": at,
+            "timezone": gw.config.timezone,
             "has_queue": getattr(gw, "queue", None) is not None,
             "windows": data.window_board(conn, gw.hall, current),
             "queues": queues,
@@ -68,7 +69,8 @@ def display(gw: Any, limit: int = 8) -> dict[str, Any]:
         calls = []
         if getattr(gw, "queue", None) is not None:
             calls = data.recent_calls(conn, gw.hall, queue_day(gw, at), window_labels(gw), limit)
-        return {"hall_name": hall_name(gw, conn), "calls": calls, "now_ms": at}
+        name = hall_name(gw, conn)
+    return {"hall_name": name, "calls": calls, "now_ms": at, "timezone": gw.config.timezone}
 
 
 def kiosk(gw: Any) -> dict[str, Any]:

@@ -110,7 +110,7 @@
   });
 
   const clock = document.getElementById("clock");
-  const tick = () => { clock.textContent = new Date().toLocaleTimeString("zh-CN", { hour12: false }); };
+  const tick = () => { clock.textContent = ypTime(Date.now()); };
   tick();
   setInterval(tick, 1000);
 })();

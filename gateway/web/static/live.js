@@ -22,6 +22,10 @@ window.ypLive = function (url, handlers, onState) {
   open();
   return { close: () => source && source.close() };
 };
+// Times on the hall's clock (the page names its time zone), whatever the browser's zone is.
 window.ypTime = function (ms) {
-  return new Date(ms).toLocaleTimeString("zh-CN", { hour12: false });
+  const zone = (document.querySelector("[data-tz]") || { dataset: {} }).dataset.tz;
+  const options = { hour12: false };
+  if (zone) options.timeZone = zone;
+  return new Date(ms).toLocaleTimeString("zh-CN", options);
 };
