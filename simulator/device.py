@@ -79,8 +79,9 @@ class SimulatedHardware:
             time.sleep(0.0005)
         return None
 
-    def op_tap(self, uid: str) -> dict[str, Any]:
-        nfc.chip(self.nfc_name).tap(uid)
+    def op_tap(self, uid: str, present_s: float = 1.0) -> dict[str, Any]:
+        """Hold a badge to the reader (a clerk's tap lasts about a second)."""
+        nfc.chip(self.nfc_name).tap(uid, present_s)
         return {}
 
     def op_state(self) -> dict[str, Any]:

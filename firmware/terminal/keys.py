@@ -48,6 +48,7 @@ class Keypad:
             return
         self._pattern = pattern
         if blink:
+            self.leds.on()  # lit now, in this thread; the blink thread takes over from here
             self.leds.blink(on_time=BLINK_S, off_time=BLINK_S)
             return
         self.leds.value = tuple(int(i in lit) for i in range(len(self.leds)))

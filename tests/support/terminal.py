@@ -105,8 +105,9 @@ port = "yptts://{device}-{hall}"
 class DeviceProcess:
     """`python -m simulator.device` (the real firmware on simulated hardware) in its own process."""
 
-    def __init__(self, config: Path, tmp_path: Path):
+    def __init__(self, config: Path, tmp_path: Path, nice: int = 0):
         self.config = config
+        self.nice = nice  # as systemd's Nice= would run it
         self.control_path = str(tmp_path / f"{config.stem}.sock")
         self.log = tmp_path / f"{config.stem}.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -114,8 +115,10 @@ class DeviceProcess:
 
     def start(self) -> DeviceProcess:
         with open(self.log, "ab") as log:
+            prefix = ["nice", "-n", str(self.nice)] if self.nice else []
             self.proc = subprocess.Popen(
-                [
+                prefix
+                + [
                     sys.executable,
                     "-m",
                     "simulator.device",
