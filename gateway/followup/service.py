@@ -5,11 +5,14 @@ On every stored rating (inside its ingest transaction, before the device's ack):
 - with [upload] configured, the rating is queued in the upload outbox.
 After the commit a watcher thread publishes a `bad_rating` alert for each new case (woken by the
 hook, so within a fraction of a second), sweeps overdue cases every `sweep_s` (`overdue`
-alerts), checks over-long waits when the queue is installed, and runs the upload worker.
+alerts), checks over-long waits when the queue is installed, runs the upload worker and logs
+yesterday's upload reconciliation once a day.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import threading
 import time
@@ -25,9 +28,11 @@ from gateway.followup import cases
 from gateway.followup.escalation import escalate_overdue
 from gateway.followup.settings import Settings
 from gateway.followup.tables import followup_cases
+from gateway.followup.workdays import china_date
 from gateway.hooks import EventContext, Hooks
 from gateway.store.tables import rating_windows, ratings, staff, windows
 from gateway.upload import outbox
+from gateway.upload.outbox import Reconciliation, reconcile
 from gateway.upload.sender import Uploader, UploadWorker
 from protocol.levels import LEVEL_LABELS
 
@@ -56,6 +61,7 @@ class Followup:
         self.poll_s = poll_s
         self.sweep_s = sweep_s
         self.cursor = 0  # the newest case already alerted
+        self.reconciled: str | None = None  # the last day whose upload was reconciled
         self.waits = (
             LongWaitWatch(feed, hall, settings.alerts.long_wait_min, waiting) if waiting else None
         )
@@ -127,6 +133,7 @@ class Followup:
                 self.alert_new_cases()
                 if time.monotonic() >= next_sweep:
                     self.sweep(now_ms())
+                    self.reconcile_daily(now_ms())
                     next_sweep = time.monotonic() + self.sweep_s
             except Exception:  # noqa: BLE001 - a store hiccup must not end the alerts for good
                 log.exception("follow-up watcher pass failed; retrying")
@@ -171,6 +178,23 @@ class Followup:
         if self.waits is not None:
             self.waits.check(at_ms)
         return len(raised)
+
+    def reconcile_daily(self, at_ms: int) -> Reconciliation | None:
+        """Once a day, log yesterday's upload reconciliation (a warning when incomplete)."""
+        day = (china_date(at_ms) - dt.timedelta(days=1)).isoformat()
+        if self.settings.upload is None or day == self.reconciled:
+            return None
+        with self.engine.connect() as conn:
+            report = reconcile(conn, self.hall, day)
+        level = logging.INFO if report.complete else logging.WARNING
+        log.log(
+            level,
+            "upload reconciliation %s: %s",
+            day,
+            json.dumps(report.as_dict(), ensure_ascii=False),
+        )
+        self.reconciled = day
+        return report
 
 
 def _case_join() -> sa.FromClause:

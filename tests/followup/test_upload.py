@@ -217,3 +217,23 @@ def test_outbox_on_postgresql_survives_a_lost_answer(pg_engine, province):
     assert {r.state for r in outbox(pg_engine)} == {"acked"} and len(province.accepted) == 2
     with pg_engine.connect() as conn:
         assert reconcile(conn, HALL, "2026-03-02").complete
+
+
+def test_the_gateway_logs_yesterdays_reconciliation_once_a_day(engine, province, caplog):
+    from gateway.alerts.feed import AlertFeed
+    from gateway.followup.service import Followup
+    from gateway.followup.settings import Settings
+
+    rate_all(engine, ["satisfied", "basic"])
+    followup = Followup(engine, HALL, Settings(upload=config(province)), AlertFeed())
+    caplog.set_level("INFO", logger="yuping.followup")
+    report = followup.reconcile_daily(ms("2026-03-03 01:00"))
+    assert (report.day, report.stored, report.pending, report.complete) == (
+        "2026-03-02",
+        2,
+        2,
+        False,
+    )
+    assert followup.reconcile_daily(ms("2026-03-03 23:00")) is None  # once per day
+    (record,) = caplog.records
+    assert record.levelname == "WARNING" and '"missing": 0' in record.getMessage()
