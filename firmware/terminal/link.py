@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 
 LOOP_S = 0.05  # network loop slice: the longest a new event waits before it is published
 WINDOW = 100  # unacked events in flight at most
+GOODBYE_S = 2.0  # how long a clean exit waits for its offline state to reach the broker
+
+
+def wall_ms() -> int:
+    return int(time.time() * 1000)
 
 
 class Backoff:
@@ -114,16 +119,10 @@ class Link:
         self._thread.start()
 
     def stop(self) -> None:
-        """Say goodbye (retained offline state) and disconnect."""
+        """Say goodbye (retained offline state, then DISCONNECT) and end the link thread."""
         self._stopping.set()
         if self._thread is not None:
-            self._thread.join(timeout=5)
-        if self.connected:
-            self.client.publish(
-                topics.state(self.hall, self.device), self._state(False), qos=1, retain=True
-            )
-            self.client.loop(timeout=0.2)
-            self.client.disconnect()
+            self._thread.join(timeout=GOODBYE_S + 5)
 
     def kick(self) -> None:
         """Something new is in the outbox: publish it without waiting for the next scan."""
@@ -133,9 +132,25 @@ class Link:
         while not self._stopping.is_set():
             if self._connect():
                 self._serve()
+            if self._stopping.is_set():
+                break
             self._set_connected(False)
-            if not self._stopping.is_set():
-                self._stopping.wait(self.backoff.next())
+            self._stopping.wait(self.backoff.next())
+        self._goodbye()
+
+    def _goodbye(self) -> None:
+        """A clean exit says so itself, with a time; the broker's last will is for a lost one."""
+        if self.connected:
+            goodbye = codec.encode(make_state(False, kind="terminal", fw=self.fw, ts=wall_ms()))
+            sent = self.client.publish(
+                topics.state(self.hall, self.device), goodbye, qos=1, retain=True
+            )
+            deadline = time.monotonic() + GOODBYE_S
+            while not sent.is_published() and time.monotonic() < deadline:
+                if self.client.loop(timeout=LOOP_S) != mqtt.MQTT_ERR_SUCCESS:
+                    break
+            self.client.disconnect()
+        self._set_connected(False)
 
     def _connect(self) -> bool:
         try:

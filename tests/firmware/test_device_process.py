@@ -62,6 +62,7 @@ def test_sigkill_between_rating_press_and_ack_delivers_the_rating_exactly_once(
             assert dev.state()["outbox"] >= 1  # unacked: still on the device's disk
             dev.kill()
             wait_for(lambda: states and not states[-1]["online"], what="last will published")
+            assert "ts" not in states[-1]  # the broker's last will: the device said nothing
             gw.acking = True
             dev.start()
             [rating] = gw.events("rating")
@@ -126,5 +127,6 @@ def test_yuping_device_runs_says_hello_and_leaves_cleanly_on_sigterm(broker, hal
             if proc.poll() is None:
                 proc.kill()
         wait_for(lambda: not states[-1]["online"], what="offline state on the way out")
+    assert "ts" in states[-1]  # said by the device itself, not the broker's last will
     [hello] = gw.events("hello")
     assert hello["kind"] == "terminal" and hello["fw"].startswith("yuping-")
