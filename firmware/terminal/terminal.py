@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from firmware.terminal.keys import Keypad
@@ -83,24 +83,28 @@ class WindowTerminal:
     # --- inputs ----------------------------------------------------------------------------
 
     def press(self, name: str) -> None:
-        with self.lock:
-            self.machine.key(name)
+        self._feed(self.machine.key, name)
 
     def tap(self, uid: str) -> None:
-        with self.lock:
-            self.machine.badge(uid)
+        self._feed(self.machine.badge, uid)
 
     def command(self, kind: str, body: dict[str, Any]) -> None:
-        with self.lock:
-            self.machine.command(kind, body)
+        self._feed(self.machine.command, kind, body)
 
     def connected(self) -> None:
-        with self.lock:
-            self.machine.connected()
+        self._feed(self.machine.connected)
 
     def online(self, online: bool) -> None:
+        self._feed(self.machine.set_online, online)
+
+    def _feed(self, handler: Callable[..., None], *args: Any) -> None:
+        """One input at a time. A failure (a full or broken disk …) is logged and the thread that
+        brought the input lives on: a dead timer thread would leave windows open forever."""
         with self.lock:
-            self.machine.set_online(online)
+            try:
+                handler(*args)
+            except Exception:
+                log.exception("the terminal failed to handle %s%r", handler.__name__, args)
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -130,8 +134,7 @@ class WindowTerminal:
 
     def _tick_loop(self) -> None:
         while not self._stopping.wait(TICK_S):
-            with self.lock:
-                self.machine.tick()
+            self._feed(self.machine.tick)
 
     def _badge_loop(self) -> None:
         assert self.reader is not None

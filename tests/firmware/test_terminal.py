@@ -113,3 +113,15 @@ def test_commands_sent_while_the_device_was_down_arrive_after_restart(
         counter.wait(lambda c: c.view.ticket == "A012", "ticket shown after restart")
         assert counter.view.clerk == v.Clerk("张伟", "HN0123")  # the session was remembered
         counter.wait(lambda c: "请A012号到3号窗口办理" in c.spoken, "call announced")
+
+
+def test_a_failing_input_is_logged_and_changes_nothing(broker, hall, tmp_path, standin, caplog):
+    with Counter(write_config(tmp_path, broker, hall, "w-01")) as counter:
+        counter.wait(lambda c: c.terminal.link.online, "online")
+        before = counter.view
+        counter.terminal.tap("NOT-A-UID")  # a garbled read: no valid badge event can carry it
+        assert "failed to handle badge" in caplog.text and "uid" in caplog.text
+        assert counter.view == before and counter.terminal.outbox.count("badge") == 0
+        counter.login()  # every thread lives on
+        counter.rate("rate1")
+        wait_for(lambda: standin.count("rating") == 1, what="rating stored")
