@@ -79,10 +79,10 @@ class Pending:
     kind: str
     body: dict
     at_ms: int
+    key: tuple[str, str] = field(init=False)  # the dedupe key within the hall
 
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.device.id, self.body["id"])
+    def __post_init__(self) -> None:
+        self.key = (self.device.id, self.body["id"])
 
     def row(self, hall: str) -> dict:
         body = self.body
@@ -99,9 +99,10 @@ class Pending:
         }
 
 
-STORED_IDS = sa.select(events.c.device, events.c.event_id).where(
+# Per device, so that the whole dedupe key (hall, device, event_id) is used as an index search.
+STORED_IDS = sa.select(events.c.event_id).where(
     events.c.hall == sa.bindparam("hall"),
-    events.c.device.in_(sa.bindparam("devices", expanding=True)),
+    events.c.device == sa.bindparam("device"),
     events.c.event_id.in_(sa.bindparam("ids", expanding=True)),
 )
 
@@ -260,12 +261,16 @@ class Ingest:
         the batch is then retried and finds it stored.)"""
         if not pending:
             return set()
-        params = {
-            "hall": self.hall,
-            "devices": sorted({e.device.id for e in pending}),
-            "ids": sorted({e.body["id"] for e in pending}),
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for event in pending:
+            wanted[event.device.id].add(event.body["id"])
+        stored = {
+            (device, event_id)
+            for device, ids_ in wanted.items()
+            for event_id in conn.execute(
+                STORED_IDS, {"hall": self.hall, "device": device, "ids": sorted(ids_)}
+            ).scalars()
         }
-        stored = {(r.device, r.event_id) for r in conn.execute(STORED_IDS, params)}
         rows, fresh = [], set()
         for event in pending:
             if event.key not in stored and event.key not in fresh:
