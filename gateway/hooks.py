@@ -6,6 +6,11 @@ kind. A handler writes through `ctx.conn` (so its effects are atomic with the ev
 commands with `ctx.send()`, which are published only after the commit. A handler that raises
 `EventRefused` refuses the event: its effects are rolled back, the refusal and reason are stored,
 and the device is still acked (the event was received; it must not be retried forever).
+
+Handlers of a batch run in one transaction without savepoints; when one refuses or fails, the
+whole batch is rolled back and run again with a savepoint per event. So a handler may run twice
+for one event: anything it does outside `ctx.conn` (nudging a thread, in-memory state) must be
+safe to repeat or follow the transaction's outcome.
 """
 
 from __future__ import annotations
