@@ -165,7 +165,7 @@ def call_of(row: sa.Row, labels: dict[str, str]) -> dict[str, Any]:
 
 def rating_summary(conn: sa.Connection, hall: str, day: str) -> dict[str, Any]:
     """Counts per level, 好评率 (appeal-upheld ratings left out), unrated windows."""
-    levels = Counter(
+    levels: Counter[str] = Counter(
         dict(
             conn.execute(
                 sa.select(ratings.c.level, sa.func.count())

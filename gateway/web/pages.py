@@ -160,10 +160,11 @@ def _queue_pages(router: APIRouter) -> None:
         ticket = queue.find_by_token(token)
         with gw.engine.connect() as conn:
             name = views.hall_name(gw, conn)
+        context = {"hall_name": name, "status": None, "timezone": gw.config.timezone}
         if ticket is None:
-            return render(request, "status.html", {"hall_name": name, "status": None}, 404)
+            return render(request, "status.html", context, 404)
         status = queue.read(lambda q: ticket_status(q, ticket, queue.matters, views.now_ms()))
-        context = {"hall_name": name, "status": status, "token": token}
+        context["status"] = status
         return render(request, "status.html", context)
 
     @router.get("/console", response_class=HTMLResponse)

@@ -156,6 +156,7 @@ def shoot(page: Any, name: str) -> None:
     """Screenshots at 1920x1080 and on a 390 px wide phone (full page), as test artefacts."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
+    page.evaluate("window.scrollTo(0, 0)")
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.wait_for_timeout(150)
     page.screenshot(path=str(ARTIFACTS / f"{name}-1920.png"))

@@ -4,6 +4,7 @@
 (function () {
   const block = document.getElementById("status");
   const updated = document.getElementById("updated");
+  const zone = document.querySelector("[data-tz]").dataset.tz;
   async function refresh() {
     try {
       const response = await fetch(location.pathname, { cache: "no-store" });
@@ -11,7 +12,7 @@
       const page = new DOMParser().parseFromString(await response.text(), "text/html");
       const fresh = page.getElementById("status");
       if (fresh && fresh.innerHTML !== block.innerHTML) block.innerHTML = fresh.innerHTML;
-      updated.textContent = "更新于 " + new Date().toLocaleTimeString("zh-CN", { hour12: false });
+      updated.textContent = "更新于 " + new Date().toLocaleTimeString("zh-CN", { hour12: false, timeZone: zone });
     } catch (e) {
       updated.textContent = "网络中断，稍后自动重试";
     }
