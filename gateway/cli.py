@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, str] = {
     "admin": "gateway.commands:admin",
     "backup": "gateway.commands:backup",
     "restore": "gateway.commands:restore",
+    "report": "gateway.web.report:report",
     "sim": "simulator.cli:sim",
     "demo": "simulator.cli:demo",
     "stats": "gateway.followup.cli:stats",
