@@ -29,6 +29,19 @@ def hall_configs(folder: Path | None, db: str, broker: str) -> Callable[[str], C
     return load
 
 
+def _subsystems(text: str | None) -> list[str] | None:
+    from gateway.app import SUBSYSTEMS
+
+    if text is None:
+        return None
+    chosen = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(SUBSYSTEMS))
+    if unknown:
+        known = ", ".join(SUBSYSTEMS)
+        raise click.ClickException(f"unknown subsystem(s) {', '.join(unknown)}; known: {known}")
+    return chosen
+
+
 @click.group()
 def province() -> None:
     """The province tier: central ingest workers (see docs/deployment.md)."""
@@ -67,7 +80,7 @@ def worker(
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     name = worker_id or f"{socket.gethostname()}-{os.getpid()}"
-    chosen = [s.strip() for s in subsystems.split(",") if s.strip()] if subsystems else None
+    chosen = _subsystems(subsystems)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -7,7 +7,9 @@ kept in memory, and a device's events must be handled in order), so:
 
 - the worker that gets an event of a hall nobody owns takes the hall's advisory lock (locks.py),
   starts the hall's gateway (hall.py; its queue rebuilds from the store) and subscribes to the
-  hall's own topics (`yp/1/<hall>/+/evt/+`, `.../state`) under subscription identifier HALL;
+  hall's own topics (`yp/1/<hall>/+/evt/+`, `.../state`) under subscription identifier HALL.
+  Claiming runs on a thread of its own (the MQTT thread must keep the connection alive), with
+  the hall's messages held until its gateway runs;
 - from then on the owner handles the hall's events from that subscription only, and every
   worker drops the copies the shared subscription hands it for a hall owned by someone (the
   owner got its own copy). Until the owner's SUBACK it handles the shared copies itself.
@@ -24,6 +26,7 @@ redelivery.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -38,7 +41,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from gateway.config import Config
 from gateway.province.hall import HallGateway
 from gateway.province.locks import HallLocks
-from gateway.store import migrate
+from gateway.store import make_engine, migrate
 from gateway.store.tables import halls
 from protocol import topics
 
@@ -81,10 +84,13 @@ class Worker:
         self.locks = HallLocks(engine, group, worker_id)
         self.halls: dict[str, HallGateway] = {}
         self.confirming: set[str] = set()  # owned halls whose own subscription is not acked yet
+        self._held: dict[str, list[tuple[str, bytes]]] = {}  # halls being claimed: their messages
+        self._claims: queue.Queue[str | None] = queue.Queue()
         self._suback: dict[int, str] = {}
         self._elsewhere: dict[str, float] = {}  # hall -> monotonic time to ask again
         self._mutex = threading.RLock()
         self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
         self.connected = threading.Event()
         self.client = self._client()
 
@@ -105,7 +111,11 @@ class Worker:
 
     def start(self, timeout: float = 10.0) -> Worker:
         self._migrate()
-        threading.Thread(target=self._watch, name="yuping-province-watch", daemon=True).start()
+        self._warm_up()
+        for target in (self._claim_loop, self._watch):
+            thread = threading.Thread(target=target, name=f"yuping-{target.__name__}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
         self.client.connect_async(*self.broker, keepalive=30, clean_start=True)
         self.client.loop_start()
         if not self.connected.wait(timeout):
@@ -119,10 +129,21 @@ class Worker:
         finally:
             self.locks.release_migration()
 
+    def _warm_up(self) -> None:
+        """Build one throwaway hall gateway (in-memory store, never started): the subsystems'
+        first set-up imports their web and report modules, seconds that would otherwise delay
+        the first hall claimed."""
+        scratch = make_engine("sqlite://")
+        HallGateway(Config(hall="warm-up", db="sqlite://"), scratch, self.publish, self.subsystems)
+        scratch.dispose()
+
     def stop(self) -> None:
         """Store and ack what has arrived, then leave: the hall locks go with the session."""
         self._stop.set()
+        self._claims.put(None)
         self.client.unsubscribe(shared_filter(self.group))
+        for thread in self._threads:
+            thread.join(timeout=10)
         with self._mutex:
             owned = list(self.halls.values())
             self.halls.clear()
@@ -182,35 +203,54 @@ class Worker:
             self._suback[mid] = hall
 
     def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
-        try:
-            self._dispatch(message)
-        except Exception:  # noqa: BLE001 - a store hiccup while claiming: the device resends
-            log.exception("message dropped", extra={"topic": message.topic[:200]})
-
-    def _dispatch(self, message: mqtt.MQTTMessage) -> None:
         parts = message.topic.split("/")
         if len(parts) < 4 or not topics.valid_id(parts[2]):
             return  # not a hall topic: nothing any hall's gateway could store
-        hall = parts[2]
         props = getattr(message, "properties", None)
         brought_by = getattr(props, "SubscriptionIdentifier", None) or [SHARED]
-        gw = self._route(hall, from_hall=HALL in brought_by)
-        if gw is not None:
-            gw.ingest.submit(message.topic, bytes(message.payload))
+        self._route(parts[2], HALL in brought_by, (message.topic, bytes(message.payload)))
 
-    def _route(self, hall: str, from_hall: bool) -> HallGateway | None:
-        """The gateway that stores this copy, or None to drop it (another copy reaches the owner)."""
+    def _route(self, hall: str, from_hall: bool, item: tuple[str, bytes]) -> None:
+        """Hand a copy to the hall's gateway, hold it while the hall is claimed, or drop it
+        (another copy reaches the owner; failing that, the device resends)."""
         with self._mutex:
             gw = self.halls.get(hall)
-            if from_hall or gw is not None:
-                return gw if from_hall or hall in self.confirming else None
-            if self._stop.is_set() or self._elsewhere.get(hall, 0.0) > time.monotonic():
-                return None
-            return self._claim(hall)
+            if gw is not None:
+                if from_hall or hall in self.confirming:
+                    gw.ingest.submit(*item)
+            elif hall in self._held:
+                self._held[hall].append(item)
+            elif self._claimable(hall, from_hall):
+                self._held[hall] = [item]
+                self._claims.put(hall)
+
+    def _claimable(self, hall: str, from_hall: bool) -> bool:
+        """Worth asking for the lock: a shared copy of a hall not recently found owned."""
+        if from_hall or self._stop.is_set():
+            return False
+        return self._elsewhere.get(hall, 0.0) <= time.monotonic()
+
+    def _claim_loop(self) -> None:
+        while (hall := self._claims.get()) is not None:
+            try:
+                gw = self._claim(hall)
+            except Exception:  # noqa: BLE001 - a store hiccup: the held copies come again
+                log.exception("claiming a hall failed", extra={"hall": hall})
+                gw = None
+            with self._mutex:
+                held = self._held.pop(hall, [])
+                if gw is None:
+                    continue
+                self.halls[hall] = gw
+                self._subscribe_hall(hall)
+                for item in held:
+                    gw.ingest.submit(*item)
+            log.info("hall taken over", extra={"hall": hall, "worker": self.worker_id})
 
     def _claim(self, hall: str) -> HallGateway | None:
+        """The hall's started gateway if we could take its lock, else None."""
         if not self._registered(hall):
-            log.warning("event of an unregistered hall dropped", extra={"hall": hall})
+            log.warning("events of an unregistered hall dropped", extra={"hall": hall})
             return None
         if not self.locks.try_take(hall):
             self._elsewhere[hall] = time.monotonic() + OWNED_ELSEWHERE_S
@@ -221,35 +261,30 @@ class Worker:
         except Exception:
             self.locks.give_back(hall)
             raise
-        self.halls[hall] = gw
-        self._subscribe_hall(hall)
-        log.info("hall taken over", extra={"hall": hall, "worker": self.worker_id})
         return gw
 
     def _registered(self, hall: str) -> bool:
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(halls.c.id).where(halls.c.id == hall)).first() is not None
+            found = conn.execute(sa.select(halls.c.id).where(halls.c.id == hall)).first()
+        return found is not None
 
     def _watch(self) -> None:
         """If the lock session dies while we live, our halls may already have new owners: stop
         serving them at once and start again with a new session."""
         while not self._stop.wait(WATCH_S):
-            if self.locks.alive():
-                continue
-            log.error(
-                "hall lock session lost; giving up every hall", extra={"worker": self.worker_id}
-            )
-            with self._mutex:
-                lost = list(self.halls.values())
-                for hall in self.halls:
-                    self.client.unsubscribe([topics.hall_events(hall), topics.hall_states(hall)])
-                self.halls.clear()
-                self.confirming.clear()
-            for gw in lost:
-                gw.stop()
-            self._renew_locks()
+            if not self.locks.alive():
+                self._give_up_all()
 
-    def _renew_locks(self) -> None:
+    def _give_up_all(self) -> None:
+        log.error("hall lock session lost; giving up every hall", extra={"worker": self.worker_id})
+        with self._mutex:
+            lost = list(self.halls.values())
+            for hall in self.halls:
+                self.client.unsubscribe([topics.hall_events(hall), topics.hall_states(hall)])
+            self.halls.clear()
+            self.confirming.clear()
+        for gw in lost:
+            gw.stop()
         try:
             self.locks = HallLocks(self.engine, self.group, self.worker_id)
         except sa.exc.DBAPIError as exc:
