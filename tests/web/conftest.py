@@ -15,6 +15,14 @@ from support.web import CHROMIUM, CHROMIUM_ARGS, WebHall
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture(scope="session", autouse=True)
+def patient_expect():
+    """Waits for the page up to 10 s: the test machine is shared and often busy."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=10_000)
+
+
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
