@@ -170,6 +170,8 @@ def test_refusal_inside_a_batch_undoes_only_that_events_effects(gw):
         ]
         gw.gateway.ingest.process(batch)  # one transaction, as the writer thread would
         dev.wait_ack(*(b["id"] for _, b in bodies))
+        time.sleep(0.2)
+        assert dev.ack_messages == 1  # one ack for the device's whole batch
     stored = {r.event_id: r.refused for r in gw.rows(events)}
     assert stored == {
         bodies[0][1]["id"]: None,
@@ -194,3 +196,26 @@ def test_a_failing_hook_refuses_its_event_and_ingest_goes_on(broker, tmp_path, h
         rows = {r.event_id: r for r in gw.rows(events)}
     assert rows[bad].refused == "hook_error" and "unlucky" in rows[bad].refused_detail
     assert rows[good].refused is None
+
+
+def test_events_published_while_the_gateway_is_down_are_stored_when_it_returns(
+    broker, tmp_path, hall
+):
+    from support.gateway import DeviceClient
+
+    first = GatewayHarness(broker, tmp_path, hall).start()
+    first.add_device("t-01", "terminal")
+    first.stop()  # its persistent session stays subscribed in the broker
+    with DeviceClient(broker, hall, "t-01") as dev:
+        waiting = dev.send("stray", count=4)
+        with GatewayHarness(broker, tmp_path, hall) as second:  # same store, same client id
+            dev.wait_ack(waiting)
+            assert second.rows(events, events.c.event_id == waiting)
+
+
+def test_ingest_resumes_after_a_broker_restart(gw, broker):
+    with gw.device("t-01") as dev:
+        dev.send_acked("stray", count=1)
+        broker.restart()
+        after = dev.send_until_acked("stray", count=2)
+    assert gw.rows(events, events.c.event_id == after)

@@ -22,7 +22,8 @@
   `dev.send_acked(...)` also waits for the ack; `dev.wait_ack(*ids)`; `dev.command(kind)` waits for
   the next command of that kind (returns its body); `dev.commands` holds all received
   (kind, body) pairs. Commands caused by an event are published before its ack, so after
-  `send_acked` they have arrived. `dev.publish_raw(topic, payload)` sends anything at all.
+  `send_acked` they have arrived. `dev.publish_raw(topic, payload)` sends anything at all;
+  `dev.send_until_acked(kind, ...)` resends one event like an outbox (for fault tests).
 - A rejected message is never acked: `dev.sync()` (a heartbeat, acked) proves everything the device
   sent before has been processed; then `gw.rejects()` lists the stored reject reasons.
 - `dev.open_rating(**service)` publishes rw_open and returns the rating window id;
@@ -149,6 +150,7 @@ class DeviceClient:
         self.seq = 0
         self.started = time.monotonic()
         self.acked: set[str] = set()
+        self.ack_messages = 0  # how many ack messages arrived (the gateway acks per batch)
         self.commands: list[tuple[str, dict]] = []
         self._inbox: queue.Queue[tuple[str, dict]] = queue.Queue()
         self._ack_changed = threading.Condition()
@@ -157,11 +159,9 @@ class DeviceClient:
             CallbackAPIVersion.VERSION2, client_id=f"test-{hall}-{device}-{id(self):x}"
         )
         self.client.on_message = self._on_message
+        self.client.on_connect = self._on_connect  # (re)subscribes after every (re)connect
         self.client.on_subscribe = lambda *_a: self._subscribed.set()
         self.client.connect("127.0.0.1", broker.port)
-        self.client.subscribe(
-            [(topics.ack(hall, device), 1), (topics.device_commands(hall, device), 1)]
-        )
         self.client.loop_start()
         if not self._subscribed.wait(WAIT_S):
             raise RuntimeError(f"device {device} could not subscribe")
@@ -176,10 +176,16 @@ class DeviceClient:
         self.client.disconnect()
         self.client.loop_stop()
 
+    def _on_connect(self, client: mqtt.Client, *_a: Any) -> None:
+        topics_ = [(topics.ack(self.hall, self.device), 1)]
+        topics_.append((topics.device_commands(self.hall, self.device), 1))
+        client.subscribe(topics_)
+
     def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
         decoded = codec.decode(msg.topic, msg.payload)
         if decoded.topic.direction == "ack":
             with self._ack_changed:
+                self.ack_messages += 1
                 self.acked.update(decoded.body["ids"])
                 self._ack_changed.notify_all()
         else:
@@ -208,6 +214,20 @@ class DeviceClient:
         event_id = self.send(kind, **fields)
         self.wait_ack(event_id)
         return event_id
+
+    def send_until_acked(self, kind: str, /, tries: int = 10, **fields: Any) -> str:
+        """Like a device's outbox: send the same event again until it is acked."""
+        body = self.event(kind, **fields)
+        topic, payload = topics.event(self.hall, self.device, kind), codec.encode_event(kind, body)
+        for _ in range(tries):
+            if self.client.is_connected():
+                self.client.publish(topic, payload, qos=1)
+            try:
+                self.wait_ack(str(body["id"]), timeout=2)
+                return str(body["id"])
+            except AssertionError:
+                continue
+        raise AssertionError(f"{body['id']} never acked after {tries} tries")
 
     def publish_raw(self, topic: str, payload: bytes | str) -> None:
         self.client.publish(topic, payload, qos=1).wait_for_publish(WAIT_S)
