@@ -358,8 +358,6 @@ class Ingest:
             .where(devices.c.hall == self.hall, devices.c.id == device.id)
             .values(**values)
         )
-        online = sa.select(sa.func.count()).where(devices.c.hall == self.hall, devices.c.online)
-        self.metrics.online.set(conn.execute(online).scalar() or 0)
 
     def _reject(
         self, conn: sa.Connection, item: Inbound, exc: Rejected, result: BatchResult

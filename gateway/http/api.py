@@ -62,6 +62,9 @@ def healthz(gw: Any = Depends(gateway_of)) -> dict[str, Any]:
 
 @router.get("/metrics", tags=["ops"])
 def metrics(gw: Any = Depends(gateway_of)) -> Response:
+    online = sa.select(sa.func.count()).where(devices.c.hall == gw.hall, devices.c.online)
+    with gw.engine.connect() as conn:
+        gw.metrics.online.set(conn.execute(online).scalar() or 0)  # read at scrape time
     return Response(gw.metrics.exposition(), media_type="text/plain; version=0.0.4")
 
 

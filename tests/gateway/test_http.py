@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 from support.gateway import GatewayHarness
@@ -166,3 +168,38 @@ def test_subsystem_routers_are_mounted(broker, tmp_path, hall):
     harness = GatewayHarness(broker, tmp_path, hall, setup=lambda g: g.routers.append(extra))
     with harness, TestClient(harness.gateway.http_app()) as client:
         assert client.get("/api/queue/ping").json() == {"pong": True}
+
+
+def test_schedule_and_attendance_report_over_http(http, gw):
+    boss = login(http, "boss", "manager-pass")
+    week = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
+    assert http.put("/api/staff/1001/schedule", json=week, headers=boss).json() == {"days": 7}
+    bad = [{"weekday": 1, "start": "17:00", "end": "09:00"}]
+    assert http.put("/api/staff/1001/schedule", json=bad, headers=boss).status_code == 400
+    assert http.put("/api/staff/9999/schedule", json=week, headers=boss).status_code == 400
+    with gw.device("t-01") as dev:
+        dev.send_acked("badge", uid=UID, action="login")
+        dev.send_acked("clerk", action="pause", reason="meal")
+    (entry,) = http.get("/api/attendance", headers=boss).json()
+    assert entry["staff_no"] == "1001" and entry["shifts"] == 1 and "meal" in entry["pause_min"]
+    local = gw.gateway.clock.local(int(time.time() * 1000))
+    late = local.hour * 60 + local.minute > 5  # scheduled from 00:00 with 5 minutes' grace
+    assert entry["flags"] == (["late"] if late else [])
+    mine = http.get("/api/attendance", headers=login(http, "zhang", "clerk-pass-1")).json()
+    assert [e["staff_no"] for e in mine] == ["1001"]
+
+
+def test_devices_online_metric_follows_device_state(http, gw):
+    import json
+
+    with gw.device("t-01") as dev:
+        dev.publish_raw(f"yp/1/{gw.hall}/t-01/state", json.dumps({"v": 1, "online": True}))
+        dev.sync()
+        assert "yuping_devices_online 1.0" in http.get("/metrics").text
+        dev.publish_raw(f"yp/1/{gw.hall}/t-01/state", json.dumps({"v": 1, "online": False}))
+        time.sleep(0.3)
+        dev.publish_raw(f"yp/1/{gw.hall}/t-02/state", json.dumps({"v": 1, "online": True}))
+        dev.sync()  # the heartbeat marks t-01 online again: it is talking
+    text = http.get("/metrics").text
+    assert "yuping_devices_online 1.0" in text
+    assert 'yuping_rejects_total{reason="unknown_device"} 1.0' in text
