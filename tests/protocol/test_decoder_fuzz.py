@@ -86,7 +86,7 @@ def _valid_again(message):
         messages.validate_command(t.kind, json.loads(codec.encode(message.body)))
 
 
-@settings(max_examples=800, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(topic_text, payloads)
 def test_decoder_raises_only_protocol_errors(topic, payload):
     try:
@@ -96,7 +96,7 @@ def test_decoder_raises_only_protocol_errors(topic, payload):
     _valid_again(message)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.sampled_from(KINDS), near_valid)
 def test_accepted_events_have_every_required_field_of_the_right_type(kind, body):
     body = dict(body, v=1)
@@ -118,7 +118,7 @@ def _doc_examples():
     ]
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.sampled_from(_doc_examples()), field_names, json_values)
 def test_one_mutated_field_is_refused_or_still_valid(example, name, value):
     topic, body = example
