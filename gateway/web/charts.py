@@ -21,8 +21,9 @@ def hours_shown(*series: Sequence[float]) -> list[int]:
 
 
 def _scale_max(values: Sequence[float]) -> float:
-    top = max([1.0, *values])
-    step = 1 if top <= 5 else 2 if top <= 10 else 5 if top <= 25 else 10
+    """The axis top: a multiple of 4 (of 20 past 20), so the four grid lines fall on integers."""
+    top = max([4.0, *values])
+    step = 4 if top <= 20 else 20
     return float(-(-top // step) * step)
 
 

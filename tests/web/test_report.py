@@ -5,18 +5,30 @@ from __future__ import annotations
 
 import subprocess
 import time
+import uuid
 
 import pytest
 from click.testing import CliRunner
+from support.broker import Broker
 from support.web import ARTIFACTS, CLERK_UID, OTHER_UID, WebHall, clerk_login
 
 from gateway.cli import main
 
 
-@pytest.fixture
-def busy_hall(broker, tmp_path, hall, uid):
+@pytest.fixture(scope="module")
+def busy_hall(tmp_path_factory):
     """A hall with a morning's work: tickets called and done, ratings good and bad."""
-    web = WebHall(broker, tmp_path, hall, uid).start()
+    with Broker() as broker:
+        uid = uuid.uuid4().hex[:8]
+        web = WebHall(broker, tmp_path_factory.mktemp("report"), f"h-{uid}", uid).start()
+        try:
+            a_mornings_work(web)
+            yield web
+        finally:
+            web.stop()
+
+
+def a_mornings_work(web: WebHall) -> None:
     kiosk, boss = web.api("kiosk"), web.api("boss")
     with web.device("t-03") as third, web.device("t-04") as fourth:
         clerk_login(third, CLERK_UID)
@@ -32,8 +44,6 @@ def busy_hall(broker, tmp_path, hall, uid):
             dev.rate(rw, level, **({"reasons": ["attitude"]} if level == "dissatisfied" else {}))
     web.day = web.gw.gateway.clock.day(int(time.time() * 1000))
     web.boss = boss
-    yield web
-    web.stop()
 
 
 def pdf_text(path) -> str:

@@ -42,7 +42,18 @@
     }
     result.className = "result ok";
     result.textContent = done[kind] ? done[kind]({ ticket: ticket, ...body }) : "已完成";
+    refreshNow();
   }
+
+  // The window's current ticket changes with the device keys too: re-read it from the server.
+  async function refreshNow() {
+    const response = await fetch(location.pathname, { cache: "no-store" });
+    if (!response.ok) return;
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    const fresh = page.querySelector(".console-now");
+    if (fresh) document.querySelector(".console-now").innerHTML = fresh.innerHTML;
+  }
+  setInterval(refreshNow, 15000);
 
   for (const form of document.querySelectorAll("form.action")) {
     form.addEventListener("submit", (event) => { event.preventDefault(); submit(form); });
