@@ -52,18 +52,40 @@ def pi(
 @click.option("--port", required=True, help="Serial port or pyserial URL, e.g. /dev/ttyACM0")
 @click.option("--wifi-ssid", required=True, envvar="YUPING_WIFI_SSID")
 @click.option("--wifi-password", required=True, envvar="YUPING_WIFI_PASSWORD")
-def pico(site: Path, device: str, port: str, wifi_ssid: str, wifi_password: str) -> None:
+@click.option(
+    "--umqtt",
+    type=click.Path(path_type=Path),
+    help="umqtt/simple.py, its PyPI .tar.gz or a micropython-lib checkout (default: cache, PyPI)",
+)
+@click.option(
+    "--umqtt-on-board",
+    is_flag=True,
+    help="Keep the board's own umqtt.simple (from `mpremote mip install umqtt.simple`)",
+)
+def pico(
+    site: Path,
+    device: str,
+    port: str,
+    wifi_ssid: str,
+    wifi_password: str,
+    umqtt: Path | None,
+    umqtt_on_board: bool,
+) -> None:
     """Copy the rating box firmware, its config and umqtt to a Pico W, check, and reset it."""
     import serial
 
     from gateway.flash import pico as flasher
+    from gateway.flash.umqtt import umqtt_source
 
     try:
         record = Site(site).device(device)
         if record.kind != "ratingbox":
             raise TechnicianError(f"{device} is a {record.kind}: use `yuping flash pi`")
         config = flasher.box_config(Site(site), record, wifi_ssid, wifi_password)
-        files = [*flasher.firmware_files(), flasher.config_file(config)]
+        if umqtt is not None and umqtt_on_board:
+            raise TechnicianError("--umqtt and --umqtt-on-board exclude each other: choose one")
+        library = None if umqtt_on_board else umqtt_source(umqtt)
+        files = [*flasher.firmware_files(library), flasher.config_file(config)]
         with serial.serial_for_url(port, baudrate=115200, timeout=0.2) as link:
             flasher.flash_pico(link, files, click.echo)
     except (TechnicianError, ValueError, OSError, serial.SerialException) as exc:

@@ -1,5 +1,7 @@
 """`yuping flash pico`: put the rating box firmware, its config and umqtt onto a Pico W.
 
+umqtt.simple is micropython-lib's, not ours: gateway.flash.umqtt says where it comes from.
+
 Python modules go compiled by mpy-cross (smaller, faster to import, no compile RAM on the board);
 main.py stays source, as MicroPython only starts a main.py. Every file is written in chunks over
 the raw REPL, then hashed ON THE BOARD (hashlib.sha256) and compared, and the board is reset.
@@ -30,6 +32,7 @@ from gateway.provision.registry import DeviceRecord, Site
 ROOT = Path(__file__).resolve().parents[2]
 BOX = ROOT / "firmware" / "ratingbox"
 CHUNK = 256  # bytes per write: small enough for the board's raw REPL buffer
+UMQTT_ON_BOARD = "/lib/umqtt/simple.mpy"
 
 
 @dataclass(frozen=True)
@@ -74,14 +77,16 @@ def _compiled(source: Path, board_name: str, _mtime_ns: int) -> bytes:
         return out.read_bytes()
 
 
-def firmware_files() -> list[BoardFile]:
-    """Everything but the config: the box's modules, protocol/, umqtt, main.py."""
+def firmware_files(umqtt: Path | None) -> list[BoardFile]:
+    """Everything but the config: the box's modules, protocol/, main.py and umqtt/simple.py
+    from `umqtt` (None: it is on the board already, see check_umqtt_on_board)."""
     files = [BoardFile("/main.py", (BOX / "main.py").read_bytes())]
     sources = [
         (p, f"/ratingbox/{p.stem}.mpy") for p in sorted(BOX.glob("*.py")) if p.name != "main.py"
     ]
     sources += [(p, f"/protocol/{p.stem}.mpy") for p in sorted((ROOT / "protocol").glob("*.py"))]
-    sources.append((BOX / "vendor" / "umqtt" / "simple.py", "/lib/umqtt/simple.mpy"))
+    if umqtt is not None:
+        sources.append((umqtt, UMQTT_ON_BOARD))
     for source, target in sources:
         files.append(BoardFile(target, compile_mpy(source, target.rsplit("/", 1)[-1][:-4] + ".py")))
     return files
@@ -125,6 +130,11 @@ CLEAN = (
 OPEN = "from binascii import a2b_base64 as a2b\nf = open(%r, 'wb')\nw = f.write"
 WRITE = "w(a2b(%r))"
 CLOSE = "f.close()"
+# What `mpremote mip install umqtt.simple` leaves (.mpy), or a source copy: either imports.
+HAS_UMQTT = (
+    "import os\ntry:\n names = os.listdir('/lib/umqtt')\nexcept OSError:\n names = []\n"
+    "print([n for n in names if n in ('simple.mpy', 'simple.py')])"
+)
 HASH = (
     "import hashlib, binascii\nh = hashlib.sha256()\nf = open(%r, 'rb')\nwhile True:\n"
     " b = f.read(512)\n if not b:\n  break\n h.update(b)\nf.close()\n"
@@ -142,6 +152,14 @@ def check_board(repl: RawRepl) -> None:
         raise BoardError(
             f"the board loads .mpy v{board[0]}.{board[1]}, mpy-cross makes v{ours[0]}.{ours[1]}: "
             "install a matching MicroPython on the board (or the matching mpy-cross)"
+        )
+
+
+def check_umqtt_on_board(repl: RawRepl) -> None:
+    if repl.run(HAS_UMQTT).strip() == "[]":
+        raise BoardError(
+            "--umqtt-on-board, but the board has no /lib/umqtt/simple.mpy or .py: run "
+            "`mpremote mip install umqtt.simple` first, or flash without --umqtt-on-board"
         )
 
 
@@ -164,6 +182,8 @@ def flash_pico(
     repl = RawRepl(port)
     repl.enter()
     check_board(repl)
+    if not any(item.path == UMQTT_ON_BOARD for item in files):
+        check_umqtt_on_board(repl)
     repl.run(MKDIRS % (["/ratingbox", "/protocol", "/lib", "/lib/umqtt"],))
     repl.run(CLEAN)
     for item in files:

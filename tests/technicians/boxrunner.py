@@ -1,10 +1,15 @@
 """The rating box's own modules (box, outbox, state, net + umqtt.simple) run on CPython against
-the real test broker. Only the Wi-Fi interface and the socket's MicroPython stream methods
-(`read`/`write`, which CPython sockets lack) are supplied here."""
+the real test broker. Only the Wi-Fi interface, the socket's MicroPython stream methods
+(`read`/`write`, which CPython sockets lack) and MicroPython's u-prefixed module names are
+supplied here.
+
+Import it through the `box_runner` fixture: that puts micropython-lib's umqtt on sys.path."""
 
 from __future__ import annotations
 
+import binascii
 import socket
+import struct
 import sys
 import threading
 import time
@@ -12,16 +17,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-for folder in (ROOT / "firmware", ROOT / "firmware" / "ratingbox" / "vendor"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-import umqtt.simple  # noqa: E402  (the vendored micropython-lib client)
-from ratingbox import config  # noqa: E402
-from ratingbox.box import RatingBox  # noqa: E402
-from ratingbox.net import Link  # noqa: E402
-from ratingbox.outbox import FileOutbox  # noqa: E402
-from ratingbox.state import State  # noqa: E402
+if str(ROOT / "firmware") not in sys.path:
+    sys.path.insert(0, str(ROOT / "firmware"))
 
 _getaddrinfo = socket.getaddrinfo
 
@@ -52,6 +49,18 @@ class SocketModule:
     socket = StreamSocket
     getaddrinfo = staticmethod(_getaddrinfo)
 
+
+# umqtt.simple imports usocket/ustruct/ubinascii (older releases) or socket/struct/binascii.
+sys.modules.setdefault("usocket", SocketModule)  # type: ignore[arg-type]
+sys.modules.setdefault("ustruct", struct)
+sys.modules.setdefault("ubinascii", binascii)
+
+import umqtt.simple  # noqa: E402  (micropython-lib's, from the box_runner fixture's path)
+from ratingbox import config  # noqa: E402
+from ratingbox.box import RatingBox  # noqa: E402
+from ratingbox.net import Link  # noqa: E402
+from ratingbox.outbox import FileOutbox  # noqa: E402
+from ratingbox.state import State  # noqa: E402
 
 umqtt.simple.socket = SocketModule  # type: ignore[attr-defined]
 

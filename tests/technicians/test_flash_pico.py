@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from gateway.cli import main
 from gateway.flash.errors import BoardError
+from gateway.flash.pico import compile_mpy
 from gateway.flash.rawrepl import RawRepl, split_reply
 from simulator.serialsim import pico, register
 
@@ -30,24 +31,16 @@ def site(tmp_path, uid):
     return path
 
 
-def flash(site, port, device="r-03"):
-    return CliRunner().invoke(
-        main,
-        [
-            "flash",
-            "pico",
-            "--site",
-            str(site),
-            "--device",
-            device,
-            "--port",
-            port,
-            "--wifi-ssid",
-            "hall-iot",
-            "--wifi-password",
-            "wifi-secret",
-        ],
-    )
+@pytest.fixture
+def flash(umqtt_source):
+    """`yuping flash pico` with micropython-lib's umqtt named explicitly (`--umqtt`)."""
+
+    def run(site, port, device="r-03", umqtt=("--umqtt", str(umqtt_source))):
+        args = ["--site", str(site), "--device", device, "--port", port]
+        wifi = ["--wifi-ssid", "hall-iot", "--wifi-password", "wifi-secret"]
+        return CliRunner().invoke(main, ["flash", "pico", *args, *wifi, *umqtt])
+
+    return run
 
 
 def test_split_reply_byte_for_byte():
@@ -60,13 +53,14 @@ def test_split_reply_byte_for_byte():
         split_reply(b"half an answer")
 
 
-def test_flash_copies_verifies_and_resets(site, uid):
+def test_flash_copies_verifies_and_resets(site, uid, flash, umqtt_source):
     result = flash(site, f"yppico://p-{uid}")
     assert result.exit_code == 0, result.output
     board = pico.board(f"p-{uid}")
     assert board.files["/main.py"].startswith(b'"""Rating box entry point')
     assert board.files["/ratingbox/box.mpy"][:1] == b"M"  # compiled .mpy files
-    assert "/protocol/topics.mpy" in board.files and "/lib/umqtt/simple.mpy" in board.files
+    assert "/protocol/topics.mpy" in board.files
+    assert board.files["/lib/umqtt/simple.mpy"] == compile_mpy(umqtt_source, "simple.py")
     config = json.loads(board.files["/config.json"])
     assert (config["hall"], config["device"], config["paired"]) == ("zz-1", "r-03", "w-03")
     assert (config["broker_host"], config["broker_port"]) == ("192.168.10.2", 1883)
@@ -75,7 +69,7 @@ def test_flash_copies_verifies_and_resets(site, uid):
     assert board.resets == 1 and board.ran_main == 1
 
 
-def test_corrupted_transfer_is_detected(site, uid):
+def test_corrupted_transfer_is_detected(site, uid, flash):
     board = pico.board(f"c-{uid}")
     board.flash.corrupt_writes = 1
     result = flash(site, f"yppico://c-{uid}")
@@ -84,7 +78,7 @@ def test_corrupted_transfer_is_detected(site, uid):
     assert board.resets == 0 and board.ran_main == 0  # never started half-flashed
 
 
-def test_reflash_keeps_the_boot_counter_and_outbox(site, uid):
+def test_reflash_keeps_the_boot_counter_and_outbox(site, uid, flash):
     board = pico.board(f"k-{uid}")
     board.flash.files["/state.json"] = b'{"boot": 41}'
     board.flash.files["/outbox.log"] = b'E {"k":"rating"}\n'
@@ -107,7 +101,7 @@ def test_hash_on_the_board_is_the_real_one(uid):
             repl.run("open('/missing')")
 
 
-def test_a_terminal_or_unknown_device_is_refused(site, uid):
+def test_a_terminal_or_unknown_device_is_refused(site, uid, flash):
     result = flash(site, f"yppico://t-{uid}", device="w-03")
     assert result.exit_code != 0 and "use `yuping flash pi`" in result.output
     result = flash(site, f"yppico://t-{uid}", device="r-99")
@@ -115,6 +109,36 @@ def test_a_terminal_or_unknown_device_is_refused(site, uid):
     assert pico.board(f"t-{uid}").files == {}
 
 
-def test_a_port_that_is_not_a_micropython_board(site, uid):
+def test_a_port_that_is_not_a_micropython_board(site, flash, uid):
     result = flash(site, "loop://")
     assert result.exit_code != 0 and "did not answer as a MicroPython raw REPL" in result.output
+
+
+def test_umqtt_already_on_the_board_is_kept(site, uid, flash):
+    board = pico.board(f"m-{uid}")
+    board.flash.dirs |= {"/lib", "/lib/umqtt"}
+    board.flash.files["/lib/umqtt/simple.mpy"] = b"M-from-mip"  # `mpremote mip install`
+    result = flash(site, f"yppico://m-{uid}", umqtt=("--umqtt-on-board",))
+    assert result.exit_code == 0, result.output
+    assert board.files["/lib/umqtt/simple.mpy"] == b"M-from-mip"
+    assert board.files["/ratingbox/box.mpy"][:1] == b"M" and board.resets == 1
+
+
+def test_umqtt_on_board_refused_when_it_is_not_there(site, uid, flash):
+    board = pico.board(f"n-{uid}")
+    result = flash(site, f"yppico://n-{uid}", umqtt=("--umqtt-on-board",))
+    assert result.exit_code != 0
+    assert "mpremote mip install umqtt.simple" in result.output
+    assert board.files == {} and board.resets == 0
+
+
+def test_a_umqtt_path_that_is_not_umqtt_is_refused(site, uid, flash, tmp_path):
+    (tmp_path / "simple.py").write_text("print('hello')\n")
+    for given, reason in (
+        (tmp_path / "simple.py", "is not umqtt.simple"),
+        (tmp_path / "missing.py", "no such file"),
+        (tmp_path, "no umqtt/simple.py in"),
+    ):
+        result = flash(site, f"yppico://u-{uid}", umqtt=("--umqtt", str(given)))
+        assert result.exit_code != 0 and reason in result.output, result.output
+    assert pico.board(f"u-{uid}").files == {}

@@ -201,12 +201,12 @@ def test_store_refusal_leaves_the_broker_files_untouched(tmp_path):
     assert Site(site).devices() == []
 
 
-def test_the_rating_box_firmware_works_under_the_generated_acl(broker_readable_dir, hall, uid):
+def test_the_rating_box_firmware_works_under_the_generated_acl(
+    broker_readable_dir, hall, uid, box_runner
+):
     """Legitimate traffic passes: the real box (net.py + umqtt.simple) logs in, publishes its
     retained state and hello, subscribes to its commands and acks, and receives a prompt."""
     import json
-
-    from technicians.boxrunner import RunningBox
 
     site_dir = broker_readable_dir / "site"
     provision(site_dir, "device", "--hall", hall, "--device", "w-03", "--window", "3")
@@ -231,7 +231,7 @@ def test_the_rating_box_firmware_works_under_the_generated_acl(broker_readable_d
         gateway.subscribe(topics.hall_events(hall))
         gateway.subscribe(topics.hall_states(hall))
         record = site.device("r-03")
-        box = RunningBox(
+        box = box_runner(
             broker_readable_dir / "pico",
             secured.port,
             hall=hall,

@@ -8,15 +8,16 @@ import sqlalchemy as sa
 from support.gateway import GatewayHarness
 
 from gateway.store.tables import ratings
-from technicians.boxrunner import RunningBox
 
 
-def test_terminal_window_opens_the_box_and_its_press_is_the_rating(broker, tmp_path, hall):
+def test_terminal_window_opens_the_box_and_its_press_is_the_rating(
+    broker, tmp_path, hall, box_runner
+):
     with GatewayHarness(broker, tmp_path, hall, subsystems=["pairing"]) as gw:
         gw.add_window("w3", 3)
         gw.add_device("w-03", "terminal", window="w3")
         gw.add_device("r-03", "ratingbox", paired="w-03")
-        box = RunningBox(
+        box = box_runner(
             tmp_path / "pico",
             broker.port,
             hall=hall,
