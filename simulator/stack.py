@@ -76,7 +76,9 @@ class MosquittoBroker:
         self.port, self.binary = port, binary
         self.dir = workdir / "broker"
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.dir.chmod(0o777)  # started as root, mosquitto writes its store as its own user
+        # Started as root, mosquitto drops to its own user: it must reach and write its store.
+        workdir.chmod(workdir.stat().st_mode | 0o011)
+        self.dir.chmod(0o777)
         self.conf = self.dir / "mosquitto.conf"
         self.conf.write_text(
             MOSQUITTO_CONF.read_text()
