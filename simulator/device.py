@@ -26,7 +26,7 @@ from simulator import serialsim
 from simulator.control import ControlServer
 from simulator.serialsim import nfc, tts
 
-VOICE_WAIT_S = 2.0
+WAIT_S = 5.0  # longest a press is watched for its LED change and speech
 
 
 class SimulatedHardware:
@@ -63,7 +63,7 @@ class SimulatedHardware:
         }
 
     def _first_led_change(self, leds: list[Any], start: float) -> float | None:
-        deadline = start + VOICE_WAIT_S
+        deadline = start + WAIT_S
         while time.perf_counter() < deadline:
             changes = [led.states[1].timestamp for led in leds if len(led.states) > 1]
             if changes:
@@ -72,7 +72,7 @@ class SimulatedHardware:
         return None
 
     def _voice_started(self, before: int, start: float) -> float | None:
-        deadline = start + VOICE_WAIT_S
+        deadline = start + WAIT_S
         while time.perf_counter() < deadline:
             if len(self._spoken()) > before:
                 return (time.perf_counter() - start) * 1000
