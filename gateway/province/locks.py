@@ -71,12 +71,14 @@ class HallLocks:
         """False once the session is gone, and with it every lock it held."""
         try:
             return self._scalar("select 1") == 1
-        except sa.exc.DBAPIError:
+        except sa.exc.SQLAlchemyError:
             return False
 
     def close(self) -> None:
-        """Close the session: PostgreSQL releases every hall lock held on it."""
+        """End the session: PostgreSQL releases every hall lock held on it. (A plain close would
+        return the connection to the pool with its locks still held.)"""
         with self._mutex:
+            self.conn.invalidate()
             self.conn.close()
 
 

@@ -50,6 +50,7 @@ log = logging.getLogger("yuping.province")
 SHARED, HALL = 1, 2  # MQTT 5 subscription identifiers: which subscription brought a message
 OWNED_ELSEWHERE_S = 2.0  # how long "another worker owns this hall" is believed before asking again
 WATCH_S = 2.0
+CUT_OFF_S = 30.0  # away from the central broker this long: let connected workers take our halls
 
 HallConfig = Callable[[str], Config]
 
@@ -92,6 +93,7 @@ class Worker:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.connected = threading.Event()
+        self._away_since: float | None = None  # monotonic time the broker connection was lost
         self.client = self._client()
 
     def _client(self) -> mqtt.Client:
@@ -183,6 +185,7 @@ class Worker:
             hall = self._suback.pop(mid, None)
             if hall is None:
                 self.connected.set()  # the shared subscription
+                self._away_since = None
             else:
                 self.confirming.discard(hall)
 
@@ -190,6 +193,7 @@ class Worker:
         self, _c: mqtt.Client, _u: object, _f: object, rc: object, _p: object
     ) -> None:
         self.connected.clear()
+        self._away_since = self._away_since or time.monotonic()
         log.warning("disconnected from the central broker", extra={"reason": str(rc)})
 
     def _subscribe_hall(self, hall: str) -> None:
@@ -269,14 +273,21 @@ class Worker:
         return found is not None
 
     def _watch(self) -> None:
-        """If the lock session dies while we live, our halls may already have new owners: stop
-        serving them at once and start again with a new session."""
+        """Give every hall up when we can no longer serve them: the lock session died (the halls
+        may already have new owners), or the central broker has been out of reach too long
+        (our halls' devices may still reach the other workers)."""
         while not self._stop.wait(WATCH_S):
             if not self.locks.alive():
-                self._give_up_all()
+                self._give_up_all("hall lock session lost")
+            elif self._cut_off():
+                self._give_up_all("central broker out of reach")
 
-    def _give_up_all(self) -> None:
-        log.error("hall lock session lost; giving up every hall", extra={"worker": self.worker_id})
+    def _cut_off(self) -> bool:
+        away = self._away_since
+        return away is not None and time.monotonic() - away > CUT_OFF_S and bool(self.owned())
+
+    def _give_up_all(self, reason: str) -> None:
+        log.error(f"{reason}; giving up every hall", extra={"worker": self.worker_id})
         with self._mutex:
             lost = list(self.halls.values())
             for hall in self.halls:
@@ -284,8 +295,12 @@ class Worker:
             self.halls.clear()
             self.confirming.clear()
         for gw in lost:
-            gw.stop()
+            gw.stop()  # what it already took is stored; unacked, the devices resend it
+        try:
+            self.locks.close()  # releases the locks if the session still lives
+        except sa.exc.SQLAlchemyError:
+            pass
         try:
             self.locks = HallLocks(self.engine, self.group, self.worker_id)
-        except sa.exc.DBAPIError as exc:
+        except sa.exc.SQLAlchemyError as exc:
             log.error("store unreachable for hall locks", extra={"error": str(exc)[:200]})
