@@ -120,6 +120,9 @@ def render(bridge: Bridge) -> str:
         f"restart_timeout {first} {longest}",
         "keepalive_interval 30",
         "notifications false",
+        # Mosquitto's bridge-loop detection is not needed (no topic crosses both ways) and not
+        # every central broker speaks it.
+        "try_private false",
         "bridge_outgoing_retain true",
         *topic_lines(bridge.hall),
     ]

@@ -59,6 +59,13 @@ def province() -> None:
     help="folder of per-hall gateway settings, <hall>.toml",
 )
 @click.option("--subsystems", help="comma-separated gateway subsystems per hall; default all")
+@click.option(
+    "--pool-size",
+    default=20,
+    show_default=True,
+    type=click.IntRange(2, 500),
+    help="store connections; each busy hall's ingest holds one while it writes",
+)
 def worker(
     db: str,
     broker: str,
@@ -66,6 +73,7 @@ def worker(
     worker_id: str | None,
     halls_dir: Path | None,
     subsystems: str | None,
+    pool_size: int,
 ) -> None:
     """Consume every hall's events from the shared subscription until SIGTERM/SIGINT."""
     from gateway import logs
@@ -84,7 +92,7 @@ def worker(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    engine = make_engine(db)
+    engine = make_engine(db, pool_size=pool_size, max_overflow=pool_size // 2)
     running = Worker(engine, host_port, group, name, hall_configs(halls_dir, db, broker), chosen)
     running.start()
     click.echo(f"province worker {name}: group {group} on {broker}", err=True)
