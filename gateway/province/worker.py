@@ -48,7 +48,7 @@ from protocol import topics
 log = logging.getLogger("yuping.province")
 
 SHARED, HALL = 1, 2  # MQTT 5 subscription identifiers: which subscription brought a message
-OWNED_ELSEWHERE_S = 2.0  # how long "another worker owns this hall" is believed before asking again
+RETRY_CLAIM_S = 2.0  # a hall we could not claim (owned elsewhere, unregistered) waits this long
 WATCH_S = 2.0
 CUT_OFF_S = 30.0  # away from the central broker this long: let connected workers take our halls
 
@@ -88,7 +88,7 @@ class Worker:
         self._held: dict[str, list[tuple[str, bytes]]] = {}  # halls being claimed: their messages
         self._claims: queue.Queue[str | None] = queue.Queue()
         self._suback: dict[int, str] = {}
-        self._elsewhere: dict[str, float] = {}  # hall -> monotonic time to ask again
+        self._not_before: dict[str, float] = {}  # hall -> when to try claiming it again
         self._mutex = threading.RLock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -232,7 +232,7 @@ class Worker:
         """Worth asking for the lock: a shared copy of a hall not recently found owned."""
         if from_hall or self._stop.is_set():
             return False
-        return self._elsewhere.get(hall, 0.0) <= time.monotonic()
+        return self._not_before.get(hall, 0.0) <= time.monotonic()
 
     def _claim_loop(self) -> None:
         while (hall := self._claims.get()) is not None:
@@ -255,9 +255,10 @@ class Worker:
         """The hall's started gateway if we could take its lock, else None."""
         if not self._registered(hall):
             log.warning("events of an unregistered hall dropped", extra={"hall": hall})
+            self._not_before[hall] = time.monotonic() + RETRY_CLAIM_S
             return None
         if not self.locks.try_take(hall):
-            self._elsewhere[hall] = time.monotonic() + OWNED_ELSEWHERE_S
+            self._not_before[hall] = time.monotonic() + RETRY_CLAIM_S
             return None
         try:
             gw = HallGateway(self.hall_config(hall), self.engine, self.publish, self.subsystems)

@@ -86,3 +86,32 @@ def test_worker_command_refuses_settings_that_cannot_work(args, message):
     result = CliRunner().invoke(main, ["province", "worker", *args])
     assert result.exit_code != 0
     assert message in result.output
+
+
+def test_events_of_an_unregistered_hall_change_nothing(broker, pg_url, engine, uid, hall):
+    furnish(pg_url, hall, 1)
+    stranger = f"x-{uid}"
+    worker = Worker(
+        engine, ("127.0.0.1", broker.port), f"g-{uid}", "w1", lambda h: Config(hall=h), []
+    )
+    worker.start()
+    outsider = OutboxDevice(broker.port, stranger, "t-01", resend_s=None)
+    dev = OutboxDevice(broker.port, hall, "t-01", resend_s=1.0)
+    try:
+        outsider.send_many("heartbeat", 3, uptime_s=1, outbox=0)
+        dev.send_many("heartbeat", 3, uptime_s=1, outbox=0)
+        assert dev.wait_all_acked(30)
+        assert not outsider.wait_all_acked(1.0)
+        assert worker.owned() == [hall]
+        assert stored_events(pg_url, stranger) == []
+        with engine.connect() as conn:
+            assert (
+                conn.execute(
+                    sa.text("select count(*) from halls where id = :h"), {"h": stranger}
+                ).scalar()
+                == 0
+            )
+    finally:
+        outsider.close()
+        dev.close()
+        worker.stop()
