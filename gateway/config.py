@@ -40,7 +40,8 @@ class Config:
     rate_url: str | None = None
     client_id: str | None = None  # MQTT client id; default yuping-gateway-<hall>
     batch_max: int = 500
-    queue: str | None = None  # queue set-up file (see gateway/queue/hall.sample.toml); None: no queue
+    # queue set-up file (see gateway/queue/hall.sample.toml); None: no queue
+    queue: str | None = None
     followup: str | None = None  # follow-up/upload/alerts set-up (docs/followup.example.toml)
     attendance: Attendance = field(default_factory=Attendance)
 
