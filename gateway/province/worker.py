@@ -5,14 +5,17 @@ Every worker subscribes to all halls' device events through one MQTT 5 shared su
 must still be handled by ONE worker (its queue, rating windows and shifts are single-writer state
 kept in memory, and a device's events must be handled in order), so:
 
-- the worker that gets an event of a hall nobody owns takes the hall's advisory lock (locks.py),
-  starts the hall's gateway (hall.py; its queue rebuilds from the store) and subscribes to the
-  hall's own topics (`yp/1/<hall>/+/evt/+`, `.../state`) under subscription identifier HALL.
-  Claiming runs on a thread of its own (the MQTT thread must keep the connection alive), with
-  the hall's messages held until its gateway runs;
-- from then on the owner handles the hall's events from that subscription only, and every
-  worker drops the copies the shared subscription hands it for a hall owned by someone (the
-  owner got its own copy). Until the owner's SUBACK it handles the shared copies itself.
+- the worker that gets an event of a hall nobody owns subscribes to the hall's own topics
+  (`yp/1/<hall>/+/evt/+`, `.../state`, subscription identifier HALL), and once the broker has
+  acknowledged that, takes the hall's advisory lock (locks.py) and starts the hall's gateway
+  (hall.py; its queue rebuilds from the store). Claiming runs on a thread of its own (the MQTT
+  thread must keep the connection alive); the hall's messages are held until its gateway runs.
+  Failing to get the lock, it unsubscribes and drops what it held;
+- from then on the owner handles the hall's events from its own subscription only, and every
+  worker drops the copies the shared subscription hands it for a hall owned by someone: because
+  the owner subscribed BEFORE it took the lock, whoever finds the lock taken knows the owner got
+  its own copy. (Only two workers claiming the same hall at the same moment leave a gap: what the
+  loser held between the two subscriptions comes back from the devices' outboxes.)
 
 Nothing here has to be exactly-once: the devices' outboxes resend every event until the gateway's
 ack (sent after the commit), and the store dedupes on (device, id). So a dropped copy, a worker
@@ -50,6 +53,7 @@ log = logging.getLogger("yuping.province")
 SHARED, HALL = 1, 2  # MQTT 5 subscription identifiers: which subscription brought a message
 RETRY_CLAIM_S = 2.0  # a hall we could not claim (owned elsewhere, unregistered) waits this long
 WATCH_S = 2.0
+SUBACK_S = 10.0
 CUT_OFF_S = 30.0  # away from the central broker this long: let connected workers take our halls
 
 HallConfig = Callable[[str], Config]
@@ -87,7 +91,7 @@ class Worker:
         self.confirming: set[str] = set()  # owned halls whose own subscription is not acked yet
         self._held: dict[str, list[tuple[str, bytes]]] = {}  # halls being claimed: their messages
         self._claims: queue.Queue[str | None] = queue.Queue()
-        self._suback: dict[int, str] = {}
+        self._suback: dict[int, tuple[str, threading.Event]] = {}
         self._not_before: dict[str, float] = {}  # hall -> when to try claiming it again
         self._mutex = threading.RLock()
         self._stop = threading.Event()
@@ -182,12 +186,13 @@ class Worker:
             log.error("broker refused a subscription", extra={"codes": [str(c) for c in codes]})
             return
         with self._mutex:
-            hall = self._suback.pop(mid, None)
-            if hall is None:
+            pending = self._suback.pop(mid, None)
+            if pending is None:
                 self.connected.set()  # the shared subscription
                 self._away_since = None
             else:
-                self.confirming.discard(hall)
+                self.confirming.discard(pending[0])
+                pending[1].set()
 
     def _on_disconnect(
         self, _c: mqtt.Client, _u: object, _f: object, rc: object, _p: object
@@ -196,15 +201,24 @@ class Worker:
         self._away_since = self._away_since or time.monotonic()
         log.warning("disconnected from the central broker", extra={"reason": str(rc)})
 
-    def _subscribe_hall(self, hall: str) -> None:
+    def _subscribe_hall(self, hall: str) -> threading.Event | None:
+        """Subscribe to a hall's own topics; the event is set on the SUBACK (None: not
+        connected, and _on_connect subscribes the owned halls again)."""
         self.confirming.add(hall)
         options = SubscribeOptions(qos=1)
         _rc, mid = self.client.subscribe(
             [(topics.hall_events(hall), options), (topics.hall_states(hall), options)],
             properties=_subscribe_properties(HALL),
         )
-        if mid is not None:  # None: not connected; _on_connect subscribes again
-            self._suback[mid] = hall
+        if mid is None:
+            return None
+        done = threading.Event()
+        self._suback[mid] = (hall, done)
+        return done
+
+    def _unsubscribe_hall(self, hall: str) -> None:
+        self.confirming.discard(hall)
+        self.client.unsubscribe([topics.hall_events(hall), topics.hall_states(hall)])
 
     def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
         parts = message.topic.split("/")
@@ -246,7 +260,6 @@ class Worker:
                 if gw is None:
                     continue
                 self.halls[hall] = gw
-                self._subscribe_hall(hall)
                 for item in held:
                     gw.ingest.submit(*item)
             log.info("hall taken over", extra={"hall": hall, "worker": self.worker_id})
@@ -257,7 +270,13 @@ class Worker:
             log.warning("events of an unregistered hall dropped", extra={"hall": hall})
             self._not_before[hall] = time.monotonic() + RETRY_CLAIM_S
             return None
+        with self._mutex:
+            subscribed = self._subscribe_hall(hall)
+        if subscribed is None or not subscribed.wait(SUBACK_S):
+            self._unsubscribe_hall(hall)
+            return None
         if not self.locks.try_take(hall):
+            self._unsubscribe_hall(hall)
             self._not_before[hall] = time.monotonic() + RETRY_CLAIM_S
             return None
         try:
@@ -265,6 +284,7 @@ class Worker:
             gw.start()
         except Exception:
             self.locks.give_back(hall)
+            self._unsubscribe_hall(hall)
             raise
         return gw
 
@@ -292,9 +312,8 @@ class Worker:
         with self._mutex:
             lost = list(self.halls.values())
             for hall in self.halls:
-                self.client.unsubscribe([topics.hall_events(hall), topics.hall_states(hall)])
+                self._unsubscribe_hall(hall)
             self.halls.clear()
-            self.confirming.clear()
         for gw in lost:
             gw.stop()  # what it already took is stored; unacked, the devices resend it
         try:
