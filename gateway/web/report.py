@@ -130,7 +130,7 @@ def _summary_page(report: dict[str, Any]) -> Any:
     fig = plt.figure(figsize=A4)
     fig.suptitle(f"{report['hall_name']}  日报  {report['day']}", fontsize=17, y=0.965)
     _figures(fig, report)
-    grid = fig.add_gridspec(3, 1, left=0.1, right=0.95, top=0.78, bottom=0.06, hspace=0.5)
+    grid = fig.add_gridspec(3, 1, left=0.1, right=0.95, top=0.75, bottom=0.06, hspace=0.55)
     hours = report["hourly"]
     _hour_bars(fig.add_subplot(grid[0]), "评价数（按小时）", [("好评", hours["good"], GOOD),
                ("差评", hours["bad"], BAD)], stacked=True)  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 from playwright.sync_api import expect
 from support.web import clerk_login, contrast_failures, login, shoot, unlabelled
 
@@ -24,6 +25,10 @@ def test_a_clerk_is_not_shown_the_dashboard(web, page):
     page.goto(web.url("/dashboard"))
     expect(page.get_by_role("heading", name="无权访问")).to_be_visible()
     expect(page.get_by_text("需要管理员账号")).to_be_visible()
+    clerk = web.api("zhang")
+    assert clerk.get("/web/events").status_code == 403  # the manager's stream stays closed
+    assert clerk.get("/web/api/dashboard").status_code == 403
+    assert httpx.get(web.url("/web/fragments/dashboard")).status_code == 401
 
 
 def test_a_rating_arrives_live_without_reloading(web, page):
