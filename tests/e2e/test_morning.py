@@ -27,7 +27,10 @@ def morning(tmp_path_factory):
     from support.broker import Broker
 
     workdir = tmp_path_factory.mktemp("morning")
-    with Broker() as broker, Simulation(load(SCENARIO), workdir, broker=broker, max_real_s=240) as sim:
+    with (
+        Broker() as broker,
+        Simulation(load(SCENARIO), workdir, broker=broker, max_real_s=240) as sim,
+    ):
         report = sim.run()
         print(reporting.text(report))
         frame = workdir / "w-01.png"
