@@ -31,7 +31,7 @@ def test_the_same_seed_gives_the_same_arrivals_and_the_count_asked_for():
     other = arrival_offsets(scenario, random.Random(scenario.seed + 1))
     assert first == again != other
     assert len(first) == scenario.citizens == 300
-    assert 0 <= first[0] and first[-1] <= scenario.end_min - scenario.start_min
+    assert first[0] >= 0 and first[-1] <= scenario.end_min - scenario.start_min
 
 
 def test_arrivals_follow_the_hourly_rates():
