@@ -264,18 +264,18 @@ def validate_state(msg):
     return _validate(msg, {}, STATE)
 
 
-def make_event(kind, event_id, ts, up, **fields):
-    """Build and validate an event dict."""
+def make_event(event_kind, event_id, ts, up, **fields):
+    """Build and validate an event dict. (`event_kind`, not `kind`: hello has a `kind` field.)"""
     msg = {"v": VERSION, "id": event_id, "ts": ts, "up": up}
     msg.update(fields)
-    return validate_event(kind, msg)
+    return validate_event(event_kind, msg)
 
 
-def make_command(kind, ts, **fields):
+def make_command(command_kind, ts, **fields):
     """Build and validate a command dict."""
     msg = {"v": VERSION, "ts": ts}
     msg.update(fields)
-    return validate_command(kind, msg)
+    return validate_command(command_kind, msg)
 
 
 def make_ack(ids):

@@ -119,3 +119,10 @@ def test_wrong_device_clock_is_corrected_from_uptime():
 def test_clock_fallback_without_a_live_sample():
     assert corrected_time(ts=10**12, up=0, recv_ms=10**12 + 1000, boot_start=None) == 10**12
     assert corrected_time(ts=5, up=0, recv_ms=10**12, boot_start=None) == 10**12
+
+
+def test_hello_can_be_built_with_its_own_kind_field():
+    hello = messages.make_event(
+        "hello", "1-1", TS, 0, kind="ratingbox", fw="0.1.0", boot=1, paired="w-03"
+    )
+    assert hello["kind"] == "ratingbox"
