@@ -118,7 +118,7 @@ def main(config_path: str, control_path: str) -> None:
     )
     serialsim.register()
     cfg = device_config.load(config_path)
-    terminal = build(cfg, factory=MockFactory())
+    terminal = build(cfg, factory=MockFactory(), config_path=config_path)
     server = ControlServer(control_path, SimulatedHardware(terminal, cfg).handle).start()
     try:
         run(terminal)

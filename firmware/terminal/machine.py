@@ -158,7 +158,7 @@ class Machine:
         """A validated command from the gateway."""
         handler = getattr(self, "_cmd_" + kind, None)
         if handler is None:
-            log.info("ignoring command %s: not for the window terminal", kind)
+            log.debug("command %s is not the state machine's (the updater's, say)", kind)
             return
         handler(body)
         self._refresh()

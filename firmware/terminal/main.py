@@ -135,8 +135,18 @@ def open_voice(cfg: DeviceConfig) -> Any:
         return Mute(str(exc))
 
 
-def build(cfg: DeviceConfig, factory: Any = None) -> WindowTerminal:
-    """The terminal with every part opened from the config (factory: a gpiozero pin factory)."""
+def open_updater(config_path: str | None, outbox: Outbox, link: Link) -> Any:
+    """The release updater, when the config file's [update] table names a release key."""
+    if config_path is None:
+        return None
+    from firmware.update.service import UpdateService
+
+    return UpdateService.from_config(config_path, outbox, kick=link.kick)
+
+
+def build(cfg: DeviceConfig, factory: Any = None, config_path: str | None = None) -> WindowTerminal:
+    """The terminal with every part opened from the config (factory: a gpiozero pin factory;
+    config_path: the file it came from, for the updater's own [update] table)."""
     fw = firmware_version()
     outbox = open_outbox(cfg)
     backoff = Backoff(cap_s=cfg.broker.reconnect_max_s)
@@ -150,6 +160,7 @@ def build(cfg: DeviceConfig, factory: Any = None) -> WindowTerminal:
         open_voice(cfg),
         outbox,
         link,
+        updater=open_updater(config_path, outbox, link),
     )
 
 
@@ -180,7 +191,7 @@ def device(config_path: str, log_level: str) -> None:
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        terminal = build(device_config.load(config_path))
+        terminal = build(device_config.load(config_path), config_path=config_path)
     except (TerminalError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     run(terminal)

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 TICK_S = 0.2  # the countdown shows whole seconds; timers need no finer grain
 READER_RETRY_S = 2.0
+UPDATER_TICKS = 5  # the updater's deadline check reads a file: once a second is plenty
 
 
 class Clock:
@@ -46,6 +47,16 @@ class VoiceLike(Protocol):
     def say(self, text: str, interrupt: bool = False) -> None: ...
 
 
+class Updater(Protocol):
+    """firmware.update.service.UpdateService, as the terminal drives it."""
+
+    def start(self) -> None: ...
+
+    def command(self, kind: str, body: dict[str, Any]) -> None: ...
+
+    def tick(self, online: bool) -> None: ...
+
+
 class WindowTerminal:
     def __init__(
         self,
@@ -57,9 +68,10 @@ class WindowTerminal:
         outbox: Outbox,
         link: Link,
         clock: Clock | None = None,
+        updater: Updater | None = None,
     ):
         self.keypad, self.screen, self.reader, self.voice = keypad, screen, reader, voice
-        self.outbox, self.link = outbox, link
+        self.outbox, self.link, self.updater = outbox, link, updater
         self.lock = threading.RLock()
         self.machine = Machine(outbox, self, clock or Clock(), settings, notify=link.kick)
         self._stopping = threading.Event()
@@ -90,6 +102,8 @@ class WindowTerminal:
 
     def command(self, kind: str, body: dict[str, Any]) -> None:
         self._feed(self.machine.command, kind, body)
+        if self.updater is not None:
+            self._feed(self.updater.command, kind, body)
 
     def connected(self) -> None:
         self._feed(self.machine.connected)
@@ -111,6 +125,8 @@ class WindowTerminal:
     def start(self) -> None:
         with self.lock:
             self.machine.start()
+        if self.updater is not None:
+            self.updater.start()
         self.keypad.when_pressed = self.press
         self.link.when_command = self.command
         self.link.when_online = self.online
@@ -133,8 +149,12 @@ class WindowTerminal:
         thread.start()
 
     def _tick_loop(self) -> None:
+        ticks = 0
         while not self._stopping.wait(TICK_S):
             self._feed(self.machine.tick)
+            ticks += 1
+            if self.updater is not None and ticks % UPDATER_TICKS == 0:
+                self._feed(self.updater.tick, self.link.online)
 
     def _badge_loop(self) -> None:
         assert self.reader is not None

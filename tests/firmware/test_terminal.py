@@ -125,3 +125,21 @@ def test_a_failing_input_is_logged_and_changes_nothing(broker, hall, tmp_path, s
         counter.login()  # every thread lives on
         counter.rate("rate1")
         wait_for(lambda: standin.count("rating") == 1, what="rating stored")
+
+
+def test_update_commands_reach_the_updater_and_its_reports_the_gateway(
+    broker, hall, tmp_path, standin
+):
+    from gateway.release import signing
+
+    signing.keygen(tmp_path / "k")
+    key = (tmp_path / "k" / "release.pub").read_text().strip()
+    update = f'root = "{tmp_path / "opt"}"\npublic_key = "{key}"\n'
+    with Counter(write_config(tmp_path, broker, hall, "w-01", update=update)) as counter:
+        assert counter.terminal.updater is not None
+        counter.wait(lambda c: c.terminal.link.online, "online")
+        forged = {"release": "r-9", "version": "9.0.0", "url": "http://127.0.0.1:9/x"}
+        standin.command("w-01", "update", **forged, sha256="0" * 64, sig="AAAA", size=10)
+        wait_for(lambda: standin.count("update") == 1, what="update report")
+    [report] = standin.events("update")
+    assert (report["state"], report["version"]) == ("refused", "9.0.0")

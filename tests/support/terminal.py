@@ -278,7 +278,7 @@ class Counter:
     def __init__(self, cfg_path: Path):
         serialsim.register()
         self.cfg = device_config.load(cfg_path)
-        self.terminal = build(self.cfg, factory=MockFactory())
+        self.terminal = build(self.cfg, factory=MockFactory(), config_path=str(cfg_path))
         self.name = f"{self.cfg.device}-{self.cfg.hall}"
 
     def __enter__(self):
