@@ -44,9 +44,10 @@ class SimulatedHardware:
         result: dict[str, Any] = handler(**args)
         return result
 
-    def op_press(self, key: str) -> dict[str, Any]:
+    def op_press(self, key: str, timed: bool = True) -> dict[str, Any]:
         """Press and release a key; report how long until an LED changed, until the firmware had
-        handled the press (screen drawn), and until the TTS module received speech."""
+        handled the press (screen drawn), and until the TTS module received speech. `timed=False`
+        (the simulated people) returns once the press is handled, without watching for more."""
         pin = self.terminal.keypad.buttons[key].pin
         leds = [led.pin for led in self.terminal.keypad.leds]
         spoken_before = len(self._spoken())
@@ -56,6 +57,8 @@ class SimulatedHardware:
         pin.drive_low()  # MockFactory runs the press handler in this thread, to its end
         handled = time.perf_counter()
         pin.drive_high()
+        if not timed:
+            return {"handled_ms": (handled - start) * 1000}
         return {
             "handled_ms": (handled - start) * 1000,
             "led_ms": self._first_led_change(leds, start),
