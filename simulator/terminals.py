@@ -248,7 +248,7 @@ class ProcessTerminal:
     def press(self, key: str, when: tuple[str, ...] | None = None) -> bool:
         if when is not None and self.look().mode not in when:
             return False
-        self._call("press", key=key)
+        self._call("press", key=key, timed=False)
         return True
 
     def tap(self, uid: str) -> None:
