@@ -10,6 +10,7 @@ import logging
 import signal
 import threading
 import time
+import tomllib
 from importlib import metadata
 from typing import Any
 
@@ -137,11 +138,16 @@ def open_voice(cfg: DeviceConfig) -> Any:
 
 def open_updater(config_path: str | None, outbox: Outbox, link: Link) -> Any:
     """The release updater, when the config file's [update] table names a release key."""
-    if config_path is None:
-        return None
+    if config_path is None or not _names_release_key(config_path):
+        return None  # and the updater's crypto stack is never loaded
     from firmware.update.service import UpdateService
 
     return UpdateService.from_config(config_path, outbox, kick=link.kick)
+
+
+def _names_release_key(config_path: str) -> bool:
+    with open(config_path, "rb") as f:
+        return bool(tomllib.load(f).get("update", {}).get("public_key"))
 
 
 def build(cfg: DeviceConfig, factory: Any = None, config_path: str | None = None) -> WindowTerminal:
