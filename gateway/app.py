@@ -17,12 +17,13 @@ from typing import Any
 import sqlalchemy as sa
 
 import gateway.store.tables  # noqa: F401 - the core tables join the metadata before migrating
+from gateway.brokeraccess import broker_access
 from gateway.config import Config
 from gateway.devices import Presence, device_config
 from gateway.hooks import Hooks
 from gateway.ingest import Ingest
 from gateway.metrics import Metrics
-from gateway.mqtt import MqttLink
+from gateway.mqtt import BrokerRefused, MqttLink
 from gateway.ratings import Ratings
 from gateway.registry import ensure_hall, hall_devices
 from gateway.shifts import Shifts
@@ -64,9 +65,18 @@ class Gateway:
         # Subsystems' background work (objects with start() and stop()): started after the
         # ingest, stopped after it, so they see every event stored.
         self.services: list[Any] = []
-        host, port = config.broker_host_port
+        broker = broker_access(config)
         client_id = config.client_id or f"yuping-gateway-{config.hall}"
-        self.mqtt = MqttLink(config.hall, host, port, client_id, self._on_message)
+        self.mqtt = MqttLink(
+            config.hall,
+            broker.host,
+            broker.port,
+            client_id,
+            self._on_message,
+            user=broker.user,
+            password=broker.password,
+            tls=broker.tls,
+        )
         self.ingest = Ingest(
             self.engine, config.hall, self.hooks, self.metrics, self.mqtt.publish, config.batch_max
         )
@@ -91,7 +101,11 @@ class Gateway:
         self.ingest.start()
         for service in self.services:
             service.start()
-        self.mqtt.start(broker_timeout)
+        try:
+            self.mqtt.start(broker_timeout)
+        except BrokerRefused:  # a set-up error: leave nothing running
+            self.stop()
+            raise
         if self.config.http_host_port:
             self._start_http(*self.config.http_host_port)
         log.info("gateway started", extra={"hall": self.hall})

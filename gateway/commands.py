@@ -57,23 +57,49 @@ def _in_store(cfg: Config, action: Callable[[sa.Connection], Any]) -> Any:
         engine.dispose()
 
 
+def broker_options(fn: Callable) -> Callable:
+    """Broker flags; the password itself is never a flag (it would show in `ps`)."""
+    fn = click.option("--broker-ca", help="CA certificate (PEM) of an mqtts:// broker")(fn)
+    fn = click.option(
+        "--broker-password-file",
+        help="file holding the broker password (else broker_password_file, $YUPING_BROKER_PASSWORD)",
+    )(fn)
+    fn = click.option("--broker-user", help="broker login, e.g. gateway.<hall>")(fn)
+    return click.option(
+        "--broker", help="mqtt://HOST:PORT or mqtts://HOST:PORT (overrides the config file)"
+    )(fn)
+
+
 @click.command()
 @store_options
-@click.option("--broker", help="mqtt://HOST:PORT (overrides the config file)")
+@broker_options
 @click.option("--http", help="HOST:PORT for the HTTP API (overrides the config file)")
 def gateway(
-    config_path: str | None, db: str | None, hall: str | None, broker: str | None, http: str | None
+    config_path: str | None,
+    db: str | None,
+    hall: str | None,
+    http: str | None,
+    **broker: str | None,
 ) -> None:
     """Run the hall gateway until interrupted."""
     from gateway import logs
     from gateway.app import Gateway
+    from gateway.brokeraccess import broker_access
+    from gateway.hooks import GatewayError
 
     logs.setup()
-    cfg = _config(config_path, db=db, hall=hall, broker=broker, http=http)
+    cfg = _config(config_path, db=db, hall=hall, http=http, **broker)
+    try:
+        broker_access(cfg)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    gw = Gateway(cfg).start()
+    try:
+        gw = Gateway(cfg).start()
+    except GatewayError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(
         f"gateway for hall {cfg.hall} on {cfg.broker}, store {cfg.db}, http {cfg.http or 'off'}",
         err=True,

@@ -32,7 +32,16 @@ class Attendance:
 class Config:
     hall: str = "hall"
     hall_name: str = "政务服务大厅"
-    broker: str = "mqtt://127.0.0.1:1883"
+    broker: str = "mqtt://127.0.0.1:1883"  # mqtts://HOST:PORT for TLS (default port 8883)
+    # Broker login (gateway/brokeraccess.py): `yuping provision gateway` writes these. The
+    # password comes from broker_password_file, else $YUPING_BROKER_PASSWORD, else
+    # broker_password.
+    broker_user: str | None = None
+    broker_password: str | None = None
+    broker_password_file: str | None = None
+    broker_ca: str | None = None  # PEM CA the broker's certificate must chain to (mqtts://)
+    broker_cert: str | None = None  # client certificate (PEM), with broker_key
+    broker_key: str | None = None
     db: str = "yuping.db"
     http: str | None = None  # "HOST:PORT"; None = no HTTP server
     timezone: str = "Asia/Shanghai"
@@ -47,7 +56,8 @@ class Config:
 
     @property
     def broker_host_port(self) -> tuple[str, int]:
-        return parse_broker(self.broker)
+        _tls, host, port = parse_broker_url(self.broker)
+        return host, port
 
     @property
     def http_host_port(self) -> tuple[str, int] | None:
@@ -58,10 +68,26 @@ class Config:
 
 
 def parse_broker(url: str) -> tuple[str, int]:
+    """HOST, PORT of a plain MQTT broker URL (for tools that do not speak TLS)."""
+    tls, host, port = parse_broker_url(url)
+    if tls:
+        raise ConfigError(f"this command speaks plain MQTT only: use mqtt://HOST:PORT, not {url!r}")
+    return host, port
+
+
+def parse_broker_url(url: str) -> tuple[bool, str, int]:
+    """(tls, host, port) of mqtt://HOST:PORT or mqtts://HOST:PORT (default ports 1883, 8883)."""
     parts = urlsplit(url if "://" in url else f"mqtt://{url}")
-    if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
-        raise ConfigError(f"broker must look like mqtt://HOST:PORT, not {url!r}")
-    return parts.hostname, parts.port or 1883
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("mqtt", "tcp", "mqtts") or not parts.hostname or port == -1:
+        raise ConfigError(
+            f"broker must look like mqtt://HOST:PORT or mqtts://HOST:PORT, not {url!r}"
+        )
+    tls = parts.scheme == "mqtts"
+    return tls, parts.hostname, port or (8883 if tls else 1883)
 
 
 def parse_host_port(text: str, what: str) -> tuple[str, int]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from gateway.hooks import GatewayError
 from protocol import codec, messages, topics
 
 log = logging.getLogger("yuping.mqtt")
@@ -16,16 +18,43 @@ log = logging.getLogger("yuping.mqtt")
 OnMessage = Callable[[str, bytes], None]
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """PEM files for an mqtts:// broker; ca None trusts the system's CAs."""
+
+    ca: str | None = None
+    cert: str | None = None
+    key: str | None = None
+
+
+class BrokerRefused(GatewayError, ConnectionError):
+    """The broker answered the gateway's CONNECT with a refusal (bad login, not authorised)."""
+
+
 class MqttLink:
     """Subscribes to a hall's device events and states with QoS 1 on a persistent session, so
     events published while the gateway is down wait in the broker for it."""
 
-    def __init__(self, hall: str, host: str, port: int, client_id: str, on_message: OnMessage):
+    def __init__(
+        self,
+        hall: str,
+        host: str,
+        port: int,
+        client_id: str,
+        on_message: OnMessage,
+        user: str | None = None,
+        password: str | None = None,
+        tls: TlsFiles | None = None,
+    ):
         self.hall = hall
         self.host = host
         self.port = port
+        self.user = user
+        self.address = f"{'mqtts' if tls else 'mqtt'}://{host}:{port}"
         self.on_message = on_message
         self.connected = threading.Event()
+        self.refused: str | None = None  # the broker's refusal, until a login succeeds
+        self._answered = threading.Event()  # subscribed, or refused
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -40,6 +69,10 @@ class MqttLink:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
+        if user is not None:
+            self.client.username_pw_set(user, password)
+        if tls is not None:
+            self.client.tls_set(ca_certs=tls.ca, certfile=tls.cert, keyfile=tls.key)
 
     @staticmethod
     def _state(online: bool) -> bytes:
@@ -48,8 +81,16 @@ class MqttLink:
     def start(self, timeout: float = 10.0) -> None:
         self.client.connect_async(self.host, self.port, keepalive=30)
         self.client.loop_start()
-        if not self.connected.wait(timeout):
-            log.warning("broker not reachable yet; retrying", extra={"broker": self.host})
+        self._answered.wait(timeout)
+        if self.refused is not None:  # a login refused at start is a set-up error: stop here
+            self.client.disconnect()
+            self.client.loop_stop()
+            raise BrokerRefused(
+                f"broker {self.address} refused the gateway's login as {self.user!r}: "
+                f"{self.refused}"
+            )
+        if not self.connected.is_set():
+            log.warning("broker not reachable yet; retrying", extra={"broker": self.address})
 
     def stop(self) -> None:
         if self.connected.is_set():
@@ -66,8 +107,15 @@ class MqttLink:
         self, client: mqtt.Client, _u: object, _f: object, rc: object, _p: object
     ) -> None:
         if getattr(rc, "is_failure", False):
-            log.error("broker refused connection", extra={"reason": str(rc)})
+            if self.refused is None:  # once per outage, not at every retry
+                log.error(
+                    "broker refused the login",
+                    extra={"broker": self.address, "user": self.user, "reason": str(rc)},
+                )
+            self.refused = str(rc)
+            self._answered.set()
             return
+        self.refused = None
         client.subscribe([(topics.hall_events(self.hall), 1), (topics.hall_states(self.hall), 1)])
         client.publish(topics.gateway_state(self.hall), self._state(True), qos=1, retain=True)
         log.info("connected to broker", extra={"broker": f"{self.host}:{self.port}"})
@@ -80,12 +128,14 @@ class MqttLink:
             log.error("broker refused the subscription", extra={"codes": [str(c) for c in failed]})
             return
         self.connected.set()  # subscribed: from now on no event of the hall is missed
+        self._answered.set()
 
     def _on_disconnect(
         self, _c: mqtt.Client, _u: object, _f: object, rc: object, _p: object
     ) -> None:
         self.connected.clear()
-        log.warning("disconnected from broker", extra={"reason": str(rc)})
+        if self.refused is None:  # a refused login was logged already
+            log.warning("disconnected from broker", extra={"reason": str(rc)})
 
     def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
         self.on_message(message.topic, bytes(message.payload))
