@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from gateway.provision import tls
+from gateway.provision import tls, tomlfile
 from gateway.provision.errors import TechnicianError
 from gateway.provision.registry import DeviceRecord, Site
 from protocol.messages import DEVICE_KINDS
@@ -80,6 +80,39 @@ def device(
         f"provisioned {record.device}: {record.kind}, hall {record.hall}, window {window or '-'}"
     )
     click.echo(f"broker files rewritten in {Site(site).broker_dir}; reload Mosquitto to apply")
+
+
+@provision.command("gateway")
+@site_option
+@click.option("--hall", required=True, help="Hall id, e.g. zz-1")
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the password (default <site>/gateways/<hall>.password)",
+)
+def gateway_credentials(site: Path, hall: str, password_file: Path | None) -> None:
+    """Write the hall gateway's broker password to a file and print its [gateway] settings."""
+    try:
+        path, created = Site(site).write_gateway_password(hall, password_file)
+    except (TechnicianError, ValueError, OSError) as exc:
+        raise fail(exc) from exc
+    click.echo(tomlfile.dumps(gateway_settings(Site(site), hall, path)).lstrip(), nl=False)
+    note = "; broker files rewritten: reload Mosquitto" if created else ""
+    click.echo(f"# password written to {path} (0600){note}", err=True)
+
+
+def gateway_settings(site: Site, hall: str, password_file: Path) -> dict[str, Any]:
+    """The gateway.toml lines that log the hall gateway in to the site's broker."""
+    settings: dict[str, Any] = {"hall": hall}
+    broker = site.settings().get("broker_url")
+    if broker:
+        settings["broker"] = broker
+    settings["broker_user"] = site.gateway(hall).user
+    settings["broker_password_file"] = str(password_file.resolve())
+    ca = site.root / "tls" / "ca.crt"
+    if str(broker or "").startswith("mqtts://") and ca.exists():
+        settings["broker_ca"] = str(ca.resolve())
+    return {"gateway": settings}
 
 
 @provision.command("list")

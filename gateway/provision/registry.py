@@ -6,6 +6,7 @@ Layout of a site directory (default /etc/yuping, or $YUPING_SITE):
     site.toml               broker_url, gateway_url, release public key (set by `provision init`)
     devices/<device>.toml   hall, device, kind, window, paired, password (0600)
     gateways/<hall>.toml    the hall gateway's broker account (0600)
+    gateways/<hall>.password  its password alone, for `yuping gateway` (0600)
     broker/passwd           Mosquitto password file ($7$ hashes only)
     broker/acl              Mosquitto ACL file (%u patterns)
     broker/yuping.conf      the snippet to include from mosquitto.conf
@@ -140,6 +141,24 @@ class Site:
         account = GatewayAccount(hall, acl.gateway_user(hall), new_password())
         tomlfile.write(path, asdict(account))
         return account
+
+    def write_gateway_password(self, hall: str, path: Path | None = None) -> tuple[Path, bool]:
+        """The hall gateway's broker password, alone on one line in `path` (0600; default
+        gateways/<hall>.password), as `yuping gateway` reads it (broker_password_file). Creates
+        the account, and rewrites the broker files, when the hall had none; returns whether."""
+        topics.check_id(hall, "hall")
+        created = not (self.root / "gateways" / f"{hall}.toml").exists()
+        account = self.gateway(hall, create=True)
+        if created:
+            self.write_broker_files()
+        path = path or self.root / "gateways" / f"{hall}.password"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.touch(mode=0o600)
+        tmp.chmod(0o600)
+        tmp.write_text(account.password + "\n", encoding="utf-8")
+        tmp.replace(path)
+        return path, created
 
     def gateways(self) -> list[GatewayAccount]:
         folder = self.root / "gateways"
