@@ -13,6 +13,7 @@
                 assert dev.command("session")["clerk"]["name"] == "张三"
 
 - `GatewayHarness(broker, tmp_path, hall, db_url=pg_url)` runs on PostgreSQL instead (pg_url fixture).
+  `gw.device("t-01", password=...)` logs in as the device (a broker using `yuping provision` files).
   `subsystems=[...]` picks which of gateway.app.SUBSYSTEMS to install (default: all); other
   keyword arguments are gateway.config.Config fields (rating_timeout_s=…, attendance=…).
 - Before `start()` (or the `with`), `gw.gateway` is the unstarted `gateway.app.Gateway`: register
@@ -65,7 +66,8 @@ class GatewayHarness:
         self.broker = broker
         self.hall = hall
         db = db_url or f"sqlite:///{tmp_path / f'{hall}.db'}"
-        self.config = Config(hall=hall, broker=broker.url, db=db, **config)
+        # `broker=` among the Config fields (e.g. an mqtts:// URL) replaces the fixture's URL.
+        self.config = Config(**{"hall": hall, "broker": broker.url, "db": db, **config})
         self.gateway = Gateway(self.config, subsystems=subsystems)
         self.engine = self.gateway.engine
         self._devices: list[DeviceClient] = []
@@ -134,8 +136,8 @@ class GatewayHarness:
         with self.engine.connect() as conn:
             return list(conn.execute(sa.select(table).where(*where)))
 
-    def device(self, device: str, boot: int = 1) -> DeviceClient:
-        dev = DeviceClient(self.broker, self.hall, device, boot)
+    def device(self, device: str, boot: int = 1, password: str | None = None) -> DeviceClient:
+        dev = DeviceClient(self.broker, self.hall, device, boot, password)
         self._devices.append(dev)
         return dev
 
@@ -143,7 +145,9 @@ class GatewayHarness:
 class DeviceClient:
     """A minimal device over the real broker: publishes valid events, collects acks and commands."""
 
-    def __init__(self, broker: Any, hall: str, device: str, boot: int = 1) -> None:
+    def __init__(
+        self, broker: Any, hall: str, device: str, boot: int = 1, password: str | None = None
+    ) -> None:
         self.hall = hall
         self.device = device
         self.boot = boot
@@ -158,6 +162,8 @@ class DeviceClient:
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=f"test-{hall}-{device}-{id(self):x}"
         )
+        if password is not None:  # a broker with `yuping provision` accounts: log in as itself
+            self.client.username_pw_set(device, password)
         self.client.on_message = self._on_message
         self.client.on_connect = self._on_connect  # (re)subscribes after every (re)connect
         self.client.on_subscribe = lambda *_a: self._subscribed.set()
