@@ -66,8 +66,7 @@ class GatewayHarness:
         self.broker = broker
         self.hall = hall
         db = db_url or f"sqlite:///{tmp_path / f'{hall}.db'}"
-        # `broker=` among the Config fields (e.g. an mqtts:// URL) replaces the fixture's URL.
-        self.config = Config(**{"hall": hall, "broker": broker.url, "db": db, **config})
+        self.config = Config(hall=hall, broker=broker.url, db=db, **config)
         self.gateway = Gateway(self.config, subsystems=subsystems)
         self.engine = self.gateway.engine
         self._devices: list[DeviceClient] = []
