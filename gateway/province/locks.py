@@ -16,6 +16,10 @@ import sqlalchemy as sa
 
 MIGRATION = "store-migration"  # a pseudo-hall: workers starting together migrate one at a time
 
+HELD = sa.text(
+    "select classid, objid from pg_locks where locktype = 'advisory' and granted and objsubid = 1"
+)
+
 OWNER = sa.text(
     "select a.application_name from pg_locks l join pg_stat_activity a on a.pid = l.pid "
     "where l.locktype = 'advisory' and l.granted and l.objsubid = 1 "
@@ -30,14 +34,14 @@ def lock_key(group: str, hall: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _split(key: int) -> dict[str, int]:
-    """How pg_locks shows a bigint key: high and low 32 bits as unsigned oids."""
-    unsigned = key & 0xFFFF_FFFF_FFFF_FFFF
-    return {"classid": unsigned >> 32, "objid": unsigned & 0xFFFF_FFFF}
+def shown_key(group: str, hall: str) -> tuple[int, int]:
+    """The key as pg_locks shows it: (classid, objid), the high and low 32 bits unsigned."""
+    unsigned = lock_key(group, hall) & 0xFFFF_FFFF_FFFF_FFFF
+    return unsigned >> 32, unsigned & 0xFFFF_FFFF
 
 
 class HallLocks:
-    """The worker's lock session. Thread-safe: the MQTT thread claims, a watchdog checks."""
+    """The worker's lock session. Thread-safe: the claiming thread and the watchdog share it."""
 
     def __init__(self, engine: sa.Engine, group: str, worker: str) -> None:
         if engine.dialect.name != "postgresql":
@@ -57,6 +61,12 @@ class HallLocks:
         key = lock_key(self.group, hall)
         return bool(self._scalar("select pg_try_advisory_lock(:key)", key=key))
 
+    def held(self) -> set[tuple[int, int]]:
+        """Every advisory lock held by anyone now, as `shown_key` gives them: one query tells a
+        worker which halls have an owner."""
+        with self._mutex:
+            return {(int(row.classid), int(row.objid)) for row in self.conn.execute(HELD)}
+
     def give_back(self, hall: str) -> None:
         self._scalar("select pg_advisory_unlock(:key)", key=lock_key(self.group, hall))
 
@@ -66,13 +76,6 @@ class HallLocks:
 
     def release_migration(self) -> None:
         self.give_back(MIGRATION)
-
-    def alive(self) -> bool:
-        """False once the session is gone, and with it every lock it held."""
-        try:
-            return self._scalar("select 1") == 1
-        except sa.exc.SQLAlchemyError:
-            return False
 
     def close(self) -> None:
         """End the session: PostgreSQL releases every hall lock held on it. (A plain close would
@@ -84,5 +87,6 @@ class HallLocks:
 
 def owner(conn: sa.Connection, group: str, hall: str) -> str | None:
     """The worker id holding `hall`, or None when no worker owns it."""
-    found = conn.execute(OWNER, _split(lock_key(group, hall))).scalar()
+    classid, objid = shown_key(group, hall)
+    found = conn.execute(OWNER, {"classid": classid, "objid": objid}).scalar()
     return None if found is None else str(found)

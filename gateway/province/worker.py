@@ -43,7 +43,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from gateway.config import Config
 from gateway.province.hall import HallGateway
-from gateway.province.locks import HallLocks
+from gateway.province.locks import HallLocks, shown_key
 from gateway.store import make_engine, migrate
 from gateway.store.tables import halls
 from protocol import topics
@@ -51,8 +51,8 @@ from protocol import topics
 log = logging.getLogger("yuping.province")
 
 SHARED, HALL = 1, 2  # MQTT 5 subscription identifiers: which subscription brought a message
-RETRY_CLAIM_S = 2.0  # a hall we could not claim (owned elsewhere, unregistered) waits this long
-WATCH_S = 2.0
+RETRY_CLAIM_S = 5.0  # a hall we could not claim (owned elsewhere, unregistered) waits this long
+WATCH_S = 2.0  # how often the worker checks its lock session and reads which halls are owned
 SUBACK_S = 10.0
 CUT_OFF_S = 30.0  # away from the central broker this long: let connected workers take our halls
 
@@ -93,6 +93,9 @@ class Worker:
         self._claims: queue.Queue[str | None] = queue.Queue()
         self._suback: dict[int, tuple[str, threading.Event]] = {}
         self._not_before: dict[str, float] = {}  # hall -> when to try claiming it again
+        self._owned_keys: set[tuple[int, int]] = (
+            set()
+        )  # every hall lock held by any worker (WATCH_S old)
         self._mutex = threading.RLock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -243,8 +246,11 @@ class Worker:
                 self._claims.put(hall)
 
     def _claimable(self, hall: str, from_hall: bool) -> bool:
-        """Worth asking for the lock: a shared copy of a hall not recently found owned."""
+        """Worth trying to claim: a shared copy of a hall that has no owner (as of the last
+        look at the locks) and was not just found owned or unregistered."""
         if from_hall or self._stop.is_set():
+            return False
+        if shown_key(self.group, hall) in self._owned_keys:
             return False
         return self._not_before.get(hall, 0.0) <= time.monotonic()
 
@@ -294,13 +300,17 @@ class Worker:
         return found is not None
 
     def _watch(self) -> None:
-        """Give every hall up when we can no longer serve them: the lock session died (the halls
+        """Every WATCH_S: read which halls have owners (a dead worker's halls no longer do), and
+        give every hall up when we can no longer serve them: the lock session died (the halls
         may already have new owners), or the central broker has been out of reach too long
         (our halls' devices may still reach the other workers)."""
         while not self._stop.wait(WATCH_S):
-            if not self.locks.alive():
+            try:
+                self._owned_keys = self.locks.held()
+            except sa.exc.SQLAlchemyError:
                 self._give_up_all("hall lock session lost")
-            elif self._cut_off():
+                continue
+            if self._cut_off():
                 self._give_up_all("central broker out of reach")
 
     def _cut_off(self) -> bool:

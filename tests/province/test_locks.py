@@ -10,7 +10,7 @@ from support.province import OutboxDevice, furnish, stored_events, wait_until
 
 from gateway.cli import main
 from gateway.config import Config
-from gateway.province.locks import HallLocks, owner
+from gateway.province.locks import HallLocks, owner, shown_key
 from gateway.province.worker import Worker
 from gateway.store import make_engine
 
@@ -32,7 +32,9 @@ def test_one_owner_per_hall_until_its_session_ends(engine, uid):
         with engine.connect() as conn:
             assert (owner(conn, group, "zz-1"), owner(conn, group, "zz-2")) == ("w1", "w2")
             assert owner(conn, f"other-{uid}", "zz-1") is None  # groups do not share locks
+        assert shown_key(group, "zz-1") in second.held()  # how workers see owned halls
         first.close()  # the worker's death: PostgreSQL releases its locks with the session
+        assert shown_key(group, "zz-1") not in second.held()
         assert second.try_take("zz-1")
         with engine.connect() as conn:
             assert owner(conn, group, "zz-1") == "w2"

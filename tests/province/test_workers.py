@@ -124,6 +124,8 @@ def test_killed_worker_loses_nothing_and_its_halls_queue_answers_from_the_new_ow
         second = hall_owner(pg_url, group, queued)
         assert second in workers and second != first
         assert queue_kinds(pg_url, queued) == ["issue"] * 3 + ["call", "complete", "call"]
+        for name, worker in workers.items():  # only the death moved a hall, no spurious give-up
+            assert name == first or "giving up every hall" not in worker.output()
     finally:
         for dev in devices:
             dev.close()
