@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import ssl
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,7 +55,8 @@ class MqttLink:
         self.address = f"{'mqtts' if tls else 'mqtt'}://{host}:{port}"
         self.on_message = on_message
         self.connected = threading.Event()
-        self.refused: str | None = None  # the broker's refusal, until a login succeeds
+        # Why the broker turned us away (login refused, certificate not trusted), until we get in
+        self.refused: str | None = None
         self._answered = threading.Event()  # subscribed, or refused
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -69,6 +72,7 @@ class MqttLink:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
+        self.client.on_connect_fail = self._on_connect_fail
         if user is not None:
             self.client.username_pw_set(user, password)
         if tls is not None:
@@ -85,10 +89,7 @@ class MqttLink:
         if self.refused is not None:  # a login refused at start is a set-up error: stop here
             self.client.disconnect()
             self.client.loop_stop()
-            raise BrokerRefused(
-                f"broker {self.address} refused the gateway's login as {self.user!r}: "
-                f"{self.refused}"
-            )
+            raise BrokerRefused(f"broker {self.address} {self.refused}")
         if not self.connected.is_set():
             log.warning("broker not reachable yet; retrying", extra={"broker": self.address})
 
@@ -107,18 +108,33 @@ class MqttLink:
         self, client: mqtt.Client, _u: object, _f: object, rc: object, _p: object
     ) -> None:
         if getattr(rc, "is_failure", False):
-            if self.refused is None:  # once per outage, not at every retry
-                log.error(
-                    "broker refused the login",
-                    extra={"broker": self.address, "user": self.user, "reason": str(rc)},
-                )
-            self.refused = str(rc)
-            self._answered.set()
+            self._turned_away(
+                "broker refused the login",
+                f"refused the gateway's login as {self.user!r}: {rc}",
+                user=self.user,
+                reason=str(rc),
+            )
             return
         self.refused = None
         client.subscribe([(topics.hall_events(self.hall), 1), (topics.hall_states(self.hall), 1)])
         client.publish(topics.gateway_state(self.hall), self._state(True), qos=1, retain=True)
         log.info("connected to broker", extra={"broker": f"{self.host}:{self.port}"})
+
+    def _on_connect_fail(self, _c: mqtt.Client, _u: object) -> None:
+        # paho calls this inside its `except OSError:`, so the exception says why.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ssl.SSLCertVerificationError):  # no retry makes the broker trusted
+            self._turned_away(
+                "broker certificate not trusted",
+                f"failed the TLS check: {exc.verify_message} (see broker_ca)",
+                reason=str(exc),
+            )
+
+    def _turned_away(self, event: str, why: str, **details: object) -> None:
+        if self.refused is None:  # logged once per outage, not at every retry
+            log.error(event, extra={"broker": self.address, **details})
+        self.refused = why
+        self._answered.set()
 
     def _on_subscribe(
         self, _c: mqtt.Client, _u: object, _mid: int, codes: list, _p: object
@@ -134,7 +150,7 @@ class MqttLink:
         self, _c: mqtt.Client, _u: object, _f: object, rc: object, _p: object
     ) -> None:
         self.connected.clear()
-        if self.refused is None:  # a refused login was logged already
+        if self.refused is None:  # a refusal was logged already
             log.warning("disconnected from broker", extra={"reason": str(rc)})
 
     def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:

@@ -25,6 +25,7 @@ from gateway.brokeraccess import PASSWORD_ENV, broker_access
 from gateway.cli import main
 from gateway.config import Config, ConfigError
 from gateway.mqtt import BrokerRefused
+from gateway.provision import tls
 from gateway.provision.registry import Site
 from gateway.store.tables import ratings
 
@@ -45,19 +46,16 @@ def site_dir():
 
 
 @pytest.fixture
-def refusals():
-    """The gateway link's "refused the login" log records (own handler: another test's
-    logs.setup() may stop `yuping` records from reaching pytest's)."""
+def link_errors():
+    """The gateway link's error log records (own handler: another test's logs.setup() may stop
+    `yuping` records from reaching pytest's)."""
     found: list[logging.LogRecord] = []
-    handler = logging.Handler()
+    handler = logging.Handler(logging.ERROR)
     handler.emit = found.append  # type: ignore[method-assign]
     logger = logging.getLogger("yuping.mqtt")
     logger.addHandler(handler)
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    yield lambda: [r for r in found if r.getMessage() == "broker refused the login"]
+    yield found
     logger.removeHandler(handler)
-    logger.setLevel(level)
 
 
 @pytest.fixture
@@ -116,7 +114,9 @@ def test_gateway_logs_in_over_tls_and_stores_a_provisioned_devices_rating(secure
     assert row.window == "3" and rating_id in dev.acked
 
 
-def test_wrong_password_stops_the_start_naming_user_and_broker(secured, tmp_path, hall, refusals):
+def test_wrong_password_stops_the_start_naming_user_and_broker(
+    secured, tmp_path, hall, link_errors
+):
     broker, _site, settings, db = secured
     wrong = tmp_path / "wrong.password"
     wrong.write_text("not-the-password\n")
@@ -128,8 +128,19 @@ def test_wrong_password_stops_the_start_naming_user_and_broker(secured, tmp_path
     message = str(refused.value)
     assert f"gateway.{hall}" in message and settings["broker"] in message
     assert "Not authorized" in message or "Bad user name or password" in message
-    assert len(refusals()) == 1
+    assert [r.getMessage() for r in link_errors] == ["broker refused the login"]
     assert not gateway.mqtt.client.is_connected()
+
+
+def test_a_broker_certificate_from_another_ca_stops_the_start(secured, tmp_path, hall, link_errors):
+    broker, _site, settings, db = secured
+    other_ca = tls.make_ca(tmp_path / "other-ca", hall)
+    fields = {**without_hall(settings), "broker_ca": str(other_ca)}
+    gateway = Gateway(Config(hall=hall, broker=settings["broker"], db=db, **fields))
+    with pytest.raises(BrokerRefused) as refused:
+        gateway.start(broker_timeout=20)
+    assert f"broker {settings['broker']} failed the TLS check" in str(refused.value)
+    assert [r.getMessage() for r in link_errors] == ["broker certificate not trusted"]
 
 
 def run_gateway(config: Path, *flags: str) -> subprocess.CompletedProcess[str]:
@@ -176,7 +187,7 @@ def test_command_names_a_missing_ca_file(secured, tmp_path, hall):
 
 
 def test_a_refusal_after_running_is_logged_once_and_the_gateway_comes_back(
-    secured, tmp_path, hall, refusals
+    secured, tmp_path, hall, link_errors
 ):
     """The broker reloads with another gateway password: one error, quiet retries, and the
     gateway reconnects by itself once the right password file is back."""
@@ -195,7 +206,7 @@ def test_a_refusal_after_running_is_logged_once_and_the_gateway_comes_back(
             time.sleep(0.1)
         assert link.refused is not None, "the gateway never saw the refusal"
         time.sleep(3)  # paho retries after 1 s, then 2 s: at least one more refusal
-        (logged,) = refusals()
+        (logged,) = link_errors
         assert (logged.user, logged.broker) == (f"gateway.{hall}", settings["broker"])
         passwd.write_text(good)
         broker.restart()
