@@ -56,6 +56,9 @@ class EventContext:
     at_ms: int  # when it happened, on the gateway's clock (protocol.clock rule)
     received_ms: int
     commands: list[Command] = field(default_factory=list)
+    # What a handler stored for the event, for the handlers after it (the core's handlers run
+    # first): "rating" -> the stored rating's {"id", "bad"}, so the follow-up needs no query.
+    facts: dict[str, Any] = field(default_factory=dict)
 
     def send(self, device: str, kind: str, **fields: Any) -> None:
         """Queue a command for `device`, published after this event's transaction commits."""

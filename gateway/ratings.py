@@ -124,7 +124,8 @@ class Ratings:
         if rw.service_rating is not None:
             raise EventRefused("already_rated", f"service {rw.service_key} already has a rating")
         level = ctx.body["level"]
-        ctx.conn.execute(
+        bad = is_bad(level)
+        stored = ctx.conn.execute(
             ADD_RATING,
             {
                 "hall": ctx.hall,
@@ -138,10 +139,13 @@ class Ratings:
                 "level": level,
                 "reasons": ctx.body.get("reasons", []),
                 "channel": ctx.body.get("channel", "keys"),
-                "bad": is_bad(level),
+                "bad": bad,
                 "at_ms": ctx.at_ms,
             },
         )
+        key = stored.inserted_primary_key
+        assert key is not None  # an INSERT always has one
+        ctx.facts["rating"] = {"id": int(key[0]), "bad": bad}
         self._close(ctx, rw, "rated")
 
     def unrated(self, ctx: EventContext) -> None:

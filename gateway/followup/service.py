@@ -30,7 +30,7 @@ from gateway.followup.settings import Settings
 from gateway.followup.tables import followup_cases
 from gateway.followup.workdays import china_date
 from gateway.hooks import EventContext, Hooks
-from gateway.store.tables import rating_windows, ratings, staff, windows
+from gateway.store.tables import staff, windows
 from gateway.upload import outbox
 from gateway.upload.outbox import Reconciliation, reconcile
 from gateway.upload.sender import Uploader, UploadWorker
@@ -75,27 +75,19 @@ class Followup:
         hooks.on("rating", self.on_rating)
 
     def on_rating(self, ctx: EventContext) -> None:
-        # Through the rating window's unique key: ratings has no index on the event id.
-        query = (
-            sa.select(ratings.c.id, ratings.c.bad)
-            .join(rating_windows, rating_windows.c.id == ratings.c.rating_window_id)
-            .where(
-                rating_windows.c.hall == ctx.hall,
-                rating_windows.c.device == ctx.device,
-                rating_windows.c.rw == ctx.body["rw"],
-                ratings.c.event_id == ctx.body["id"],
-            )
-        )
-        row = ctx.conn.execute(query).first()
-        if row is None:
+        # The core's rating handler ran first and says what it stored: no query per event.
+        rating = ctx.facts.get("rating")
+        if rating is None:
             return  # not stored as a rating (the core refused it): nothing to follow up
         if self.settings.upload is not None:
-            outbox.enqueue(ctx.conn, row.id, ctx.received_ms)
-        if row.bad:
-            cases.open_case(ctx.conn, self.settings.followup, cases.rating_facts(ctx.conn, row.id))
-        self._wake.set()
-        if self.upload is not None:
-            self.upload.nudge()
+            outbox.enqueue(ctx.conn, rating["id"], ctx.received_ms)
+            if self.upload is not None:
+                self.upload.nudge()
+        if rating["bad"]:
+            cases.open_case(
+                ctx.conn, self.settings.followup, cases.rating_facts(ctx.conn, rating["id"])
+            )
+            self._wake.set()  # only a new case has an alert to publish
 
     # --- after the commit -------------------------------------------------------------------
 

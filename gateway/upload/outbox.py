@@ -49,14 +49,21 @@ def _ratings_query() -> sa.Select:
     ).select_from(joined.outerjoin(staff, staff.c.id == ratings.c.staff_id))  # fmt: skip
 
 
+# Built once: enqueue runs inside the ingest for every rating when the upload is configured.
+_ONE_RATING = _ratings_query().where(ratings.c.id == sa.bindparam("rating_id"))
+_ENQUEUE = upload_outbox.insert()
+
+
 def enqueue(conn: sa.Connection, rating_id: int, now_ms: int) -> None:
     """Queue one stored rating for upload (inside the transaction that stored it)."""
-    row = conn.execute(_ratings_query().where(ratings.c.id == rating_id)).one()
+    row = conn.execute(_ONE_RATING, {"rating_id": rating_id}).one()
+    record = record_for(row)
     conn.execute(
-        upload_outbox.insert().values(
-            hall=row.hall, rating_id=row.id, day=row.day, idem_key=record_for(row)["idem_key"],
-            record=record_for(row), state="pending", next_ms=now_ms, created_ms=now_ms,
-        )
+        _ENQUEUE,
+        {
+            "hall": row.hall, "rating_id": row.id, "day": row.day, "idem_key": record["idem_key"],
+            "record": record, "state": "pending", "next_ms": now_ms, "created_ms": now_ms,
+        },
     )  # fmt: skip
 
 
