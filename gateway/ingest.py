@@ -196,6 +196,7 @@ class Ingest:
             # Nothing acked: every device keeps these events in its outbox and sends them again.
             log.error("batch dropped after store errors", extra={"messages": len(batch)})
             return
+        self.clocks.saved()
         self.metrics.batch_size.observe(len(batch))
         self._publish(result)
         self._account(result)
@@ -223,6 +224,7 @@ class Ingest:
             for event in pending:
                 self._event(conn, event, event.key in fresh, result, careful)
                 fresh.discard(event.key)  # a second copy in the same batch is a duplicate
+            self.clocks.flush(conn)
         return result
 
     def _check(
