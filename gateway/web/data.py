@@ -237,18 +237,24 @@ def _bad(row: sa.Row) -> dict[str, Any]:
     }
 
 
+# Built once: the live feed looks up every new rating (index ix_ratings_event).
+_RATING_OF = (
+    sa.select(ratings.c.id, ratings.c.level, ratings.c.bad, ratings.c.at_ms,
+              windows.c.label.label("window_label"), staff.c.name.label("clerk"))
+    .select_from(
+        ratings.outerjoin(windows, sa.and_(windows.c.hall == ratings.c.hall,
+                                           windows.c.id == ratings.c.window))
+        .outerjoin(staff, staff.c.id == ratings.c.staff_id)
+    )
+    .where(ratings.c.hall == sa.bindparam("hall"), ratings.c.device == sa.bindparam("device"),
+           ratings.c.event_id == sa.bindparam("event_id"))
+)  # fmt: skip
+
+
 def rating_of(conn: sa.Connection, hall: str, device: str, event_id: str) -> dict[str, Any] | None:
     """One stored rating by the event that carried it (for the live feed)."""
-    row = conn.execute(
-        sa.select(ratings.c.id, ratings.c.level, ratings.c.bad, ratings.c.at_ms,
-                  windows.c.label.label("window_label"), staff.c.name.label("clerk"))
-        .select_from(
-            ratings.outerjoin(windows, sa.and_(windows.c.hall == ratings.c.hall,
-                                               windows.c.id == ratings.c.window))
-            .outerjoin(staff, staff.c.id == ratings.c.staff_id)
-        )
-        .where(ratings.c.hall == hall, ratings.c.device == device, ratings.c.event_id == event_id)
-    ).first()  # fmt: skip
+    where = {"hall": hall, "device": device, "event_id": event_id}
+    row = conn.execute(_RATING_OF, where).first()
     if row is None:
         return None
     return {
