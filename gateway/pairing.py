@@ -11,19 +11,20 @@ import sqlalchemy as sa
 from gateway.hooks import EventContext, Hooks
 from gateway.store.tables import devices
 
+# Built once, run with parameters: it runs inside the ingest for every rw_open.
+PAIRED_BOXES = sa.select(devices.c.id).where(
+    devices.c.hall == sa.bindparam("hall"),
+    devices.c.paired == sa.bindparam("terminal"),
+    devices.c.kind == "ratingbox",
+)
+
 
 class Pairing:
     def install(self, hooks: Hooks) -> None:
         hooks.on("rw_open", self.forward_prompt)
 
     def forward_prompt(self, ctx: EventContext) -> None:
-        boxes = ctx.conn.scalars(
-            sa.select(devices.c.id).where(
-                devices.c.hall == ctx.hall,
-                devices.c.paired == ctx.device,
-                devices.c.kind == "ratingbox",
-            )
-        ).all()
+        boxes = ctx.conn.scalars(PAIRED_BOXES, {"hall": ctx.hall, "terminal": ctx.device}).all()
         fields: dict[str, Any] = {"timeout_s": ctx.body["timeout_s"]}
         if ctx.body.get("service"):
             fields["service"] = ctx.body["service"]

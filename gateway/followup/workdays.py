@@ -13,6 +13,7 @@ of the N-th working day after it, in China Standard Time.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 
 import chinese_calendar
@@ -24,8 +25,11 @@ CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
 ALLOWED_DAYS = range(1, 61)  # local rules name 5, 7 or 15; anything in a sane range is allowed
 
 
-def _package_years() -> set[int]:
-    return {d.year for d in calendar_data.holidays} | {d.year for d in calendar_data.workdays}
+@functools.cache  # the package's data is fixed for the process; asked for every day counted
+def _package_years() -> frozenset[int]:
+    return frozenset(
+        {d.year for d in calendar_data.holidays} | {d.year for d in calendar_data.workdays}
+    )
 
 
 class WorkCalendar:
