@@ -242,3 +242,11 @@ def test_password_sources_in_order(tmp_path):
     assert broker_access(with_file, environ={PASSWORD_ENV: "from-env"}).password == "from-file"
     access = broker_access(Config(broker="mqtts://gw.local"), environ={})
     assert (access.port, access.address) == (8883, "mqtts://gw.local:8883")
+
+
+def test_provision_gateway_refuses_a_bad_hall_and_writes_nothing(site_dir):
+    result = CliRunner().invoke(
+        main, ["provision", "gateway", "--site", str(site_dir), "--hall", "Bad Hall"]
+    )
+    assert result.exit_code != 0 and "hall" in result.output
+    assert not (site_dir / "gateways").exists() and not (site_dir / "broker").exists()
