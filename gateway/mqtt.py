@@ -118,7 +118,7 @@ class MqttLink:
         self.refused = None
         client.subscribe([(topics.hall_events(self.hall), 1), (topics.hall_states(self.hall), 1)])
         client.publish(topics.gateway_state(self.hall), self._state(True), qos=1, retain=True)
-        log.info("connected to broker", extra={"broker": f"{self.host}:{self.port}"})
+        log.info("connected to broker", extra={"broker": self.address, "user": self.user})
 
     def _on_connect_fail(self, _c: mqtt.Client, _u: object) -> None:
         # paho calls this inside its `except OSError:`, so the exception says why.
