@@ -72,12 +72,17 @@ class Cable:
         if self.is_cut:
             writer.transport.abort()
             return
+        self._writers.add(writer)  # before the await: a cut meanwhile must reach this one too
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.broker)
         except OSError:
             writer.transport.abort()
             return
-        self._writers |= {writer, up_writer}
+        if self.is_cut:  # cut while the upstream connection was being made
+            writer.transport.abort()
+            up_writer.transport.abort()
+            return
+        self._writers.add(up_writer)
         await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
