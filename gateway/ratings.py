@@ -12,30 +12,39 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from gateway.hooks import EventContext, EventRefused, Hooks
+from gateway.store.prepared import Prepared
 from gateway.store.sql import upsert
 from gateway.store.tables import devices, rating_windows, ratings, shifts, stray_counts
 from gateway.timeutil import HallClock
 from protocol.levels import is_bad
 
-# Built once, run with parameters: the ingest runs these for every rating (see bench/gateway_ingest).
+# Built once, run with parameters: the ingest runs these for every rating (see bench/gateway_ingest);
+# the Prepared ones skip SQLAlchemy's per-call bookkeeping (gateway/store/prepared.py).
 _b = sa.bindparam
-OPEN_RW = rating_windows.insert()
+SERVICE_FIELDS = ("ticket", "service", "service_name", "matter", "case_no")
+OPEN_RW_COLUMNS = [
+    "hall", "device", "rw", "window", "staff_id", "shift_id", "day", "opened_by", "timeout_s",
+    "service_key", "opened_ms", *SERVICE_FIELDS,
+]  # fmt: skip
+OPEN_RW = Prepared(rating_windows.insert(), OPEN_RW_COLUMNS)
 # The rating window, and whether its service already has a rating, in one query.
-FIND_RW = sa.select(
-    rating_windows,
-    sa.select(ratings.c.id)
-    .where(ratings.c.hall == rating_windows.c.hall)
-    .where(ratings.c.service_key == rating_windows.c.service_key)
-    .limit(1)
-    .scalar_subquery()
-    .label("service_rating"),
-).where(
-    rating_windows.c.hall == _b("hall"),
-    rating_windows.c.device == _b("device"),
-    rating_windows.c.rw == _b("rw"),
+FIND_RW = Prepared(
+    sa.select(
+        rating_windows,
+        sa.select(ratings.c.id)
+        .where(ratings.c.hall == rating_windows.c.hall)
+        .where(ratings.c.service_key == rating_windows.c.service_key)
+        .limit(1)
+        .scalar_subquery()
+        .label("service_rating"),
+    ).where(
+        rating_windows.c.hall == _b("hall"),
+        rating_windows.c.device == _b("device"),
+        rating_windows.c.rw == _b("rw"),
+    )
 )
 ADD_RATING = ratings.insert()
-CLOSE_RW = (
+CLOSE_RW = Prepared(
     rating_windows.update()
     .where(rating_windows.c.id == _b("rw_id"))
     .values(outcome=_b("outcome"), unrated_reason=_b("reason"), closed_ms=_b("at"))
@@ -44,7 +53,7 @@ CLOSE_RW = (
 # on the terminal (a rating box serves its paired terminal's clerk), in one query.
 _device, _terminal = devices.alias("d"), devices.alias("t")
 _serving = sa.func.coalesce(_device.c.paired, _device.c.id)
-SERVED_BY = (
+SERVED_BY = Prepared(
     sa.select(
         sa.func.coalesce(_device.c.window, _terminal.c.window).label("window"),
         shifts.c.id.label("shift_id"),
@@ -65,7 +74,6 @@ SERVED_BY = (
     .where(_device.c.hall == _b("hall"), _device.c.id == _b("device"))
     .limit(1)
 )
-SERVICE_FIELDS = ("ticket", "service", "service_name", "matter", "case_no")
 
 
 def service_key(day: str, device: str, rw: str, service: dict) -> str:
@@ -89,7 +97,7 @@ class Ratings:
     def rw_open(self, ctx: EventContext) -> None:
         body, service = ctx.body, ctx.body.get("service", {})
         day = self.clock.day(ctx.at_ms)
-        served = ctx.conn.execute(SERVED_BY, {"hall": ctx.hall, "device": ctx.device}).one()
+        served = SERVED_BY.one(ctx.conn, {"hall": ctx.hall, "device": ctx.device})
         values = {
             "hall": ctx.hall,
             "device": ctx.device,
@@ -104,11 +112,11 @@ class Ratings:
             "opened_ms": ctx.at_ms,
         }
         values.update({k: service.get(k) for k in SERVICE_FIELDS})
-        ctx.conn.execute(OPEN_RW, values)
+        OPEN_RW.run(ctx.conn, values)
 
     def _open_window(self, ctx: EventContext) -> sa.Row:
         where = {"hall": ctx.hall, "device": ctx.device, "rw": ctx.body["rw"]}
-        row = ctx.conn.execute(FIND_RW, where).first()
+        row = FIND_RW.first(ctx.conn, where)
         if row is None:
             raise EventRefused(
                 "no_rating_window", f"no rating window {ctx.body['rw']} on {ctx.device}"
@@ -156,7 +164,7 @@ class Ratings:
         self, ctx: EventContext, rw: sa.Row, outcome: str, reason: str | None = None
     ) -> None:
         values = {"rw_id": rw.id, "outcome": outcome, "reason": reason, "at": ctx.at_ms}
-        ctx.conn.execute(CLOSE_RW, values)
+        CLOSE_RW.run(ctx.conn, values)
 
     def stray(self, ctx: EventContext) -> None:
         count = ctx.body["count"]
