@@ -59,6 +59,8 @@ class EventContext:
     # What a handler stored for the event, for the handlers after it (the core's handlers run
     # first): "rating" -> the stored rating's {"id", "bad"}, so the follow-up needs no query.
     facts: dict[str, Any] = field(default_factory=dict)
+    # The hall's registered devices (id -> devices row) as the batch found them: no query needed.
+    devices: dict[str, Any] = field(default_factory=dict)
 
     def send(self, device: str, kind: str, **fields: Any) -> None:
         """Queue a command for `device`, published after this event's transaction commits."""

@@ -27,7 +27,7 @@ import logging
 import queue
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -222,7 +222,7 @@ class Ingest:
                     pending.append(event)
             fresh = self._insert_events(conn, pending)
             for event in pending:
-                self._event(conn, event, event.key in fresh, result, careful)
+                self._event(conn, event, event.key in fresh, result, careful, registered)
                 fresh.discard(event.key)  # a second copy in the same batch is a duplicate
             self.clocks.flush(conn)
         return result
@@ -283,7 +283,13 @@ class Ingest:
         return fresh
 
     def _event(
-        self, conn: sa.Connection, event: Pending, fresh: bool, result: BatchResult, careful: bool
+        self,
+        conn: sa.Connection,
+        event: Pending,
+        fresh: bool,
+        result: BatchResult,
+        careful: bool,
+        registered: dict[str, sa.Row],
     ) -> None:
         device, body = event.device, event.body
         result.acks[device.id].append(body["id"])
@@ -300,6 +306,7 @@ class Ingest:
             body,
             event.at_ms,
             event.item.received_ms,
+            devices=registered,
         )
         if careful:
             self._dispatch_carefully(conn, ctx, result)
@@ -392,8 +399,8 @@ class Ingest:
 
     def _account(self, result: BatchResult) -> None:
         """Metrics and logs of a committed batch."""
-        for kind in result.stored:
-            self.metrics.events.labels(kind).inc()
+        for kind, count in Counter(result.stored).items():
+            self.metrics.events.labels(kind).inc(count)
         self.metrics.duplicates.inc(result.duplicates)
         for refusal in result.refused:
             self.metrics.refused.labels(refusal["reason"]).inc()

@@ -6,17 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from gateway.hooks import EventContext, Hooks
-from gateway.store.tables import devices
-
-# Built once, run with parameters: it runs inside the ingest for every rw_open.
-PAIRED_BOXES = sa.select(devices.c.id).where(
-    devices.c.hall == sa.bindparam("hall"),
-    devices.c.paired == sa.bindparam("terminal"),
-    devices.c.kind == "ratingbox",
-)
 
 
 class Pairing:
@@ -24,7 +14,10 @@ class Pairing:
         hooks.on("rw_open", self.forward_prompt)
 
     def forward_prompt(self, ctx: EventContext) -> None:
-        boxes = ctx.conn.scalars(PAIRED_BOXES, {"hall": ctx.hall, "terminal": ctx.device}).all()
+        # From the registry the ingest read for this batch: no query per rw_open.
+        boxes = [
+            d.id for d in ctx.devices.values() if d.paired == ctx.device and d.kind == "ratingbox"
+        ]
         fields: dict[str, Any] = {"timeout_s": ctx.body["timeout_s"]}
         if ctx.body.get("service"):
             fields["service"] = ctx.body["service"]

@@ -179,10 +179,13 @@ class LiveFeed:
             .order_by(events.c.seq)
         ).all()
         found, kinds = [], set()
+        # A rating is looked up only for someone who listens to ratings (a query per rating).
+        with self._lock:
+            wanted = any("rating" in listener.kinds for listener in self._listeners)
         for row in rows:
             self.event_seq = max(self.event_seq, row.seq)
             kinds.add(row.kind)
-            if row.kind == "rating":
+            if row.kind == "rating" and wanted:
                 rating = data.rating_of(conn, self.hall, row.device, row.event_id)
                 if rating is not None:
                     found.append(self._event("rating", rating))
