@@ -194,6 +194,11 @@ COMMANDS = {
         "sig": _req(_text(200)),  # Ed25519 signature of the sha256, base64
         "size": _req(_int(1, 2**31)),
     },
+    "rw_close": {  # a rating window closed on the gateway's side (rated on a phone)
+        "rw": _req(f.event_id),
+        "outcome": _req(_choice(("rated",))),
+        "channel": _opt(_choice(("keys", "phone"))),
+    },
     "message": {
         "level": _req(_choice(MESSAGE_LEVELS)),
         "text": _req(_text(64)),  # shown on the device screen, in Chinese
