@@ -13,18 +13,31 @@ from pathlib import Path
 import click
 
 from gateway import config as gwconfig
+from gateway.brokeraccess import broker_access
+from gateway.commands import broker_options
 from gateway.config import Config, ConfigError
 from gateway.store import normalise_url
 
+BROKER_FIELDS = (
+    "broker",
+    "broker_user",
+    "broker_password",
+    "broker_password_file",
+    "broker_ca",
+    "broker_cert",
+    "broker_key",
+)
 
-def hall_configs(folder: Path | None, db: str, broker: str) -> Callable[[str], Config]:
+
+def hall_configs(folder: Path | None, worker: Config) -> Callable[[str], Config]:
     """A hall's settings: <folder>/<hall>.toml (a hall gateway's file: queue set-up, time zone,
     follow-up …) when present, else the defaults; store and broker are always the worker's."""
+    shared = {name: getattr(worker, name) for name in ("db", *BROKER_FIELDS)}
 
     def load(hall: str) -> Config:
         path = folder / f"{hall}.toml" if folder else None
         base = gwconfig.load(path) if path and path.exists() else Config()
-        return replace(base, hall=hall, db=db, broker=broker, http=None, client_id=None)
+        return replace(base, hall=hall, http=None, client_id=None, **shared)
 
     return load
 
@@ -49,7 +62,7 @@ def province() -> None:
 
 @province.command("worker")
 @click.option("--db", required=True, help="the central PostgreSQL URL")
-@click.option("--broker", default="mqtt://127.0.0.1:1883", show_default=True)
+@broker_options
 @click.option("--group", default="yuping", show_default=True, help="shared subscription group")
 @click.option("--worker-id", help="unique per worker; default <host>-<pid>")
 @click.option(
@@ -68,12 +81,12 @@ def province() -> None:
 )
 def worker(
     db: str,
-    broker: str,
     group: str,
     worker_id: str | None,
     halls_dir: Path | None,
     subsystems: str | None,
     pool_size: int,
+    **broker: str | None,
 ) -> None:
     """Consume every hall's events from the shared subscription until SIGTERM/SIGINT."""
     from gateway import logs
@@ -81,8 +94,9 @@ def worker(
     from gateway.store import make_engine
 
     logs.setup()
+    settings = Config(db=db).with_overrides(**broker)
     try:
-        host_port = gwconfig.parse_broker(broker)
+        access = broker_access(settings)
         if not normalise_url(db).startswith("postgresql"):
             raise ConfigError("province workers share a PostgreSQL store: --db postgresql://…")
     except ConfigError as exc:
@@ -93,9 +107,9 @@ def worker(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     engine = make_engine(db, pool_size=pool_size, max_overflow=pool_size // 2)
-    running = Worker(engine, host_port, group, name, hall_configs(halls_dir, db, broker), chosen)
+    running = Worker(engine, access, group, name, hall_configs(halls_dir, settings), chosen)
     running.start()
-    click.echo(f"province worker {name}: group {group} on {broker}", err=True)
+    click.echo(f"province worker {name}: group {group} on {access.address}", err=True)
     try:
         stop.wait()
     finally:

@@ -41,6 +41,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from gateway.brokeraccess import BrokerAccess
 from gateway.config import Config
 from gateway.province.hall import HallGateway
 from gateway.province.locks import HallLocks, shown_key
@@ -73,7 +74,7 @@ class Worker:
     def __init__(
         self,
         engine: sa.Engine,
-        broker: tuple[str, int],
+        broker: BrokerAccess,
         group: str,
         worker_id: str,
         hall_config: HallConfig,
@@ -112,6 +113,11 @@ class Worker:
         client.max_inflight_messages_set(100)
         client.max_queued_messages_set(0)
         client.reconnect_delay_set(min_delay=1, max_delay=10)
+        if self.broker.user is not None:
+            client.username_pw_set(self.broker.user, self.broker.password)
+        if self.broker.tls is not None:
+            tls = self.broker.tls
+            client.tls_set(ca_certs=tls.ca, certfile=tls.cert, keyfile=tls.key)
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect
@@ -125,7 +131,9 @@ class Worker:
             thread = threading.Thread(target=target, name=f"yuping-{target.__name__}", daemon=True)
             thread.start()
             self._threads.append(thread)
-        self.client.connect_async(*self.broker, keepalive=30, clean_start=True)
+        self.client.connect_async(
+            self.broker.host, self.broker.port, keepalive=30, clean_start=True
+        )
         self.client.loop_start()
         if not self.connected.wait(timeout):
             log.warning("central broker not reachable yet; retrying")

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from support.province import OutboxDevice, furnish, stored_events, wait_until
 
+from gateway.brokeraccess import BrokerAccess
 from gateway.cli import main
 from gateway.config import Config
 from gateway.province.locks import HallLocks, owner, shown_key
@@ -50,7 +51,14 @@ def test_locks_refuse_a_store_that_is_not_postgresql(tmp_path):
 def test_worker_gives_its_halls_up_when_its_lock_session_dies(broker, pg_url, engine, uid, hall):
     furnish(pg_url, hall, 1)
     group = f"g-{uid}"
-    worker = Worker(engine, ("127.0.0.1", broker.port), group, "w1", lambda h: Config(hall=h), [])
+    worker = Worker(
+        engine,
+        BrokerAccess("127.0.0.1", broker.port),
+        group,
+        "w1",
+        lambda h: Config(hall=h),
+        [],
+    )
     worker.start()
     dev = OutboxDevice(broker.port, hall, "t-01", resend_s=1.0)
     try:
@@ -81,6 +89,8 @@ def test_worker_gives_its_halls_up_when_its_lock_session_dies(broker, pg_url, en
     [
         (["--db", "sqlite:///x.db"], "PostgreSQL"),
         (["--db", "postgresql://h/db", "--broker", "http://x"], "mqtt://HOST:PORT"),
+        (["--db", "postgresql://h/db", "--broker-ca", "/ca.crt"], "use mqtts://"),
+        (["--db", "postgresql://h/db", "--broker-password-file", "/no/pw"], "cannot read"),
         (["--db", "postgresql://h/db", "--subsystems", "queue,nope"], "unknown subsystem"),
     ],
 )
@@ -94,7 +104,12 @@ def test_events_of_an_unregistered_hall_change_nothing(broker, pg_url, engine, u
     furnish(pg_url, hall, 1)
     stranger = f"x-{uid}"
     worker = Worker(
-        engine, ("127.0.0.1", broker.port), f"g-{uid}", "w1", lambda h: Config(hall=h), []
+        engine,
+        BrokerAccess("127.0.0.1", broker.port),
+        f"g-{uid}",
+        "w1",
+        lambda h: Config(hall=h),
+        [],
     )
     worker.start()
     outsider = OutboxDevice(broker.port, stranger, "t-01", resend_s=None)
