@@ -18,7 +18,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
-from urllib.parse import urlencode
 
 from firmware.terminal import phrases
 from firmware.terminal import view as v
@@ -26,6 +25,7 @@ from firmware.terminal.config import CLERK_KEYS, RATING_KEYS
 from firmware.terminal.outbox import Outbox
 from protocol.badges import badge_hash
 from protocol.levels import BAD_REASONS, LEVELS, PAUSE_REASONS, is_bad
+from protocol.ratelink import rate_link, rate_token
 
 log = logging.getLogger(__name__)
 
@@ -403,11 +403,16 @@ class Machine:
             self.mode = v.SERVING
 
     def _toggle_qr(self) -> None:
-        if self.window is not None and self._rate_url():
+        if self.window is not None and self._phone_link(self.window.rw):
             self.window = replace(self.window, qr=not self.window.qr)
 
-    def _rate_url(self) -> str | None:
-        return self.pushed.get("rate_url") or self.settings.rate_url
+    def _phone_link(self, rw: str) -> str | None:
+        """`<rate_url>/<token>` (protocol.ratelink): needs the badge_key the gateway pushed."""
+        url = self.pushed.get("rate_url") or self.settings.rate_url
+        key = self.pushed.get("badge_key")
+        if not url or not key:
+            return None
+        return rate_link(url, rate_token(key, self.settings.device, rw))
 
     # --- commands ------------------------------------------------------------------------
 
@@ -422,6 +427,17 @@ class Machine:
     def _cmd_prompt(self, body: dict[str, Any]) -> None:
         if self.mode == v.SERVING:
             self._open_window("queue", body["timeout_s"], body.get("service"))
+
+    def _cmd_rw_close(self, body: dict[str, Any]) -> None:
+        """Rated on a phone: the window ends as rated, so no `unrated` follows it."""
+        if self.window is None or self.window.rw != body["rw"]:
+            return  # already closed here; the gateway refuses what this device sent for it
+        self.last_rated_ticket = self.window.ticket
+        self.window = None
+        self.outbox.window_closed_elsewhere()  # a power loss now must not report it unrated
+        self.panel.leds(())
+        self._thank()
+        self.panel.say(phrases.THANKS, interrupt=True)
 
     def _cmd_config(self, body: dict[str, Any]) -> None:
         self._push({k: val for k, val in body.items() if k not in ("v", "ts")})
@@ -510,11 +526,9 @@ class Machine:
 
     def _rating_view(self, base: v.View, window: Window) -> v.View:
         left = max(0, int(window.deadline - self.clock.monotonic() + 0.999))
-        url = self._rate_url()
-        if window.qr and url:
-            query = urlencode({"h": self.settings.hall, "d": self.settings.device, "rw": window.rw})
-            qr = url + ("&" if "?" in url else "?") + query
-            return replace(base, mode=v.RATING_QR, seconds_left=left, qr_url=qr)
+        link = self._phone_link(window.rw) if window.qr else None
+        if link:
+            return replace(base, mode=v.RATING_QR, seconds_left=left, qr_url=link)
         return replace(base, seconds_left=left)
 
     def _refresh(self) -> None:

@@ -155,6 +155,11 @@ class Outbox:
         """The rating window left open by the last run (id, service), or None."""
         return self.recall("open_rw")
 
+    def window_closed_elsewhere(self) -> None:
+        """The open window ended without an event from here (rated on a phone): forget it."""
+        with self._lock, self._tx():
+            self._db.execute("delete from kv where key='open_rw'")
+
     def remember(self, key: str, value: Any) -> None:
         with self._lock, self._tx():
             self._set(key, value)

@@ -7,6 +7,7 @@ that reach the gateway (read back from the outbox exactly as they would be publi
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -14,7 +15,9 @@ from firmware.terminal import phrases
 from firmware.terminal import view as v
 from firmware.terminal.machine import Machine, Settings
 from firmware.terminal.outbox import Outbox
+from firmware.terminal.screens import qr_fits
 from protocol.badges import badge_hash
+from protocol.ratelink import rate_token
 
 UID = "04A1B2C3"
 OTHER = "04FFEEDD"
@@ -370,14 +373,56 @@ def test_rating_timeout_pushed_by_the_gateway_is_used(rig):
 
 
 def test_qr_code_screen_for_rating_on_a_phone(tmp_path):
-    rig = Rig(tmp_path, rate_url="https://hall.example/rate")
+    rig = Rig(tmp_path, rate_url="https://hall.example/r")
+    rig.machine.command("config", {"badge_key": KEY})
     rig.login()
     rw = rig.open_window()
     rig.machine.key("complete")
     assert rig.view.mode == v.RATING_QR
-    assert rig.view.qr_url == f"https://hall.example/rate?h=h&d=w-1&rw={rw}"
+    assert rig.view.qr_url == "https://hall.example/r/" + rate_token(KEY, "w-1", rw)
+    assert qr_fits(rig.view.qr_url)
     rig.machine.key("complete")
     assert rig.view.mode == v.RATING
+
+
+def test_qr_link_fits_the_screen_with_the_longest_ids(tmp_path):
+    rig = Rig(tmp_path, rate_url="http://192.168.100.200:8080/r")
+    rig.machine.command("config", {"badge_key": KEY})
+    long_device = "d" * 32
+    rig.machine.settings = replace(rig.settings, hall="h" * 32, device=long_device)
+    rig.login()
+    rig.open_window()
+    rig.machine.key("complete")
+    assert rig.view.mode == v.RATING_QR and qr_fits(rig.view.qr_url)
+
+
+def test_no_qr_code_before_the_gateway_pushed_the_key(tmp_path):
+    rig = Rig(tmp_path, rate_url="https://hall.example/r")
+    rig.login()
+    rig.open_window()
+    rig.machine.key("complete")
+    assert rig.view.mode == v.RATING
+
+
+def test_rated_on_a_phone_the_window_ends_with_thanks_and_no_unrated(tmp_path):
+    rig = Rig(tmp_path, rate_url="https://hall.example/r")
+    rig.login()
+    rw = rig.open_window()
+    rig.machine.command("rw_close", {"rw": rw, "outcome": "rated", "channel": "phone"})
+    assert rig.view.mode == v.THANKS and rig.panel.spoken[-1] == phrases.THANKS
+    rig.later(60)
+    rig.restart()  # a power loss afterwards does not report the window unrated either
+    assert rig.events("unrated") == [] and rig.events("rating") == []
+
+
+def test_rw_close_for_another_window_changes_nothing(tmp_path):
+    rig = Rig(tmp_path)
+    rig.login()
+    rig.open_window()
+    rig.machine.command("rw_close", {"rw": "99-1", "outcome": "rated", "channel": "phone"})
+    assert rig.view.mode == v.RATING
+    rig.later(60)
+    assert [e["reason"] for e in rig.events("unrated")] == ["timeout"]
 
 
 def test_complete_without_a_clerk_asks_for_the_badge(rig):
