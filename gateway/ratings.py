@@ -43,7 +43,11 @@ FIND_RW = Prepared(
         rating_windows.c.rw == _b("rw"),
     )
 )
-ADD_RATING = ratings.insert()
+ADD_RATING_COLUMNS = [
+    "hall", "rating_window_id", "service_key", "device", "event_id", "window", "staff_id", "day",
+    "level", "reasons", "channel", "bad", "at_ms",
+]  # fmt: skip
+ADD_RATING = Prepared(ratings.insert().returning(ratings.c.id), ADD_RATING_COLUMNS)
 CLOSE_RW = Prepared(
     rating_windows.update()
     .where(rating_windows.c.id == _b("rw_id"))
@@ -133,8 +137,8 @@ class Ratings:
             raise EventRefused("already_rated", f"service {rw.service_key} already has a rating")
         level = ctx.body["level"]
         bad = is_bad(level)
-        stored = ctx.conn.execute(
-            ADD_RATING,
+        stored = ADD_RATING.one(
+            ctx.conn,
             {
                 "hall": ctx.hall,
                 "rating_window_id": rw.id,
@@ -151,9 +155,7 @@ class Ratings:
                 "at_ms": ctx.at_ms,
             },
         )
-        key = stored.inserted_primary_key
-        assert key is not None  # an INSERT always has one
-        ctx.facts["rating"] = {"id": int(key[0]), "bad": bad}
+        ctx.facts["rating"] = {"id": int(stored.id), "bad": bad}
         self._close(ctx, rw, "rated")
 
     def unrated(self, ctx: EventContext) -> None:

@@ -6,8 +6,8 @@ hooks run several statements per event (bench/gateway_ingest). `Prepared` compil
 statement once per dialect and runs it on the DBAPI connection of the SAME sa.Connection, so it
 is part of that connection's transaction and savepoints like any other statement.
 
-Only statements whose parameters and columns need no type processing (strings, integers) take
-the short path; any other falls back to conn.execute(), so a result never differs.
+Parameters are converted as SQLAlchemy would (JSON, booleans); a statement whose result columns
+need converting falls back to conn.execute(), so a result never differs.
 """
 
 from __future__ import annotations
@@ -25,15 +25,22 @@ class _Compiled:
         self.compiled = compiled
         self.sql = str(compiled)
         self.order = compiled.positiontup if compiled.positional else None
-        columns = list(getattr(statement, "selected_columns", ()))
+        columns = list(statement.exported_columns)  # a SELECT's, or an INSERT's RETURNING
         self.row = namedtuple("Row", [c.key for c in columns]) if columns else None  # type: ignore[misc]
-        binds = [b.type for b in compiled.binds.values()]
+        # Parameter conversions (JSON to text, booleans on SQLite …), applied as SQLAlchemy would.
+        self.convert = {
+            name: process
+            for name, bind in compiled.binds.items()
+            if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
         self.direct = not any(
-            t.dialect_impl(dialect).bind_processor(dialect) for t in binds
-        ) and not any(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+        )
 
     def params(self, values: dict[str, Any]) -> Any:
         full = self.compiled.construct_params(values)
+        for name, process in self.convert.items():
+            full[name] = process(full[name])
         return full if self.order is None else tuple(full[name] for name in self.order)
 
 
@@ -57,7 +64,13 @@ class Prepared:
 
     def _cursor(self, conn: sa.Connection, c: _Compiled, values: dict[str, Any]) -> Any:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(c.sql, c.params(values))
+        params = c.params(values)
+        dbapi_error = conn.dialect.loaded_dbapi.Error
+        try:
+            cursor.execute(c.sql, params)
+        except dbapi_error as exc:  # raised as SQLAlchemy would, so callers see one kind
+            cursor.close()
+            raise sa.exc.DBAPIError.instance(c.sql, params, exc, dbapi_error) from exc
         return cursor
 
     def first(self, conn: sa.Connection, values: dict[str, Any]) -> Any:
