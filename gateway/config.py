@@ -15,6 +15,10 @@ class ConfigError(GatewayError, ValueError):
     """A configuration file or flag that cannot be used."""
 
 
+# protocol.ratelink: <rate_url>/<token> must fit the 53 bytes of a QR code on a terminal's 64 px.
+RATE_URL_MAX = 53 - 11
+
+
 @dataclass(frozen=True)
 class Attendance:
     """Thresholds for the attendance flags (minutes)."""
@@ -53,6 +57,13 @@ class Config:
     queue: str | None = None
     followup: str | None = None  # follow-up/upload/alerts set-up (docs/followup.example.toml)
     attendance: Attendance = field(default_factory=Attendance)
+
+    def __post_init__(self) -> None:
+        if self.rate_url and len(self.rate_url.rstrip("/").encode()) > RATE_URL_MAX:
+            raise ConfigError(
+                f"rate_url {self.rate_url!r} is too long for the terminal's QR code: at most "
+                f"{RATE_URL_MAX} bytes (the link adds /<10-character token>; 53 bytes in all)"
+            )
 
     @property
     def broker_host_port(self) -> tuple[str, int]:

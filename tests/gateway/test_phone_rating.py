@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from support.gateway import GatewayHarness
 
+from gateway.config import Config, ConfigError
 from gateway.followup.tables import followup_cases
 from gateway.registry import hall_row
 from gateway.store.tables import events, rating_windows, ratings
@@ -164,3 +165,9 @@ def test_a_bad_form_gets_a_clear_error_and_stores_nothing(gw, http, dev, form):
     refused = http.post(f"/r/{token(gw, 't-01', rw)}", data=form)
     assert refused.status_code == 400 and "提交的内容有误" in refused.text
     assert stored(gw) == [] and window_of(gw, rw).outcome is None
+
+
+def test_a_rate_url_too_long_for_the_qr_code_is_refused_by_name():
+    with pytest.raises(ConfigError, match="rate_url .* too long for the terminal's QR code"):
+        Config(hall="h", rate_url="http://a-rather-long-gateway-name.hall.example:8080/r")
+    assert Config(hall="h", rate_url="http://192.168.100.200:8080/r").rate_url
