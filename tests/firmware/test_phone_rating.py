@@ -57,7 +57,7 @@ def test_a_phone_rating_ends_the_terminals_window_with_thanks_and_no_unrated(hal
     assert "请对我的服务进行评价" in http.get(link).text
     assert http.post(link, data={"level": "very_satisfied"}).status_code == 200
     counter.wait(lambda c: c.view.mode == v.THANKS, "thanks shown")
-    assert "谢谢您的评价" in counter.spoken[-1]
+    counter.wait(lambda c: c.spoken and "谢谢您的评价" in c.spoken[-1], "thanks spoken")
     counter.wait(lambda c: c.view.mode == v.SERVING, "back to serving")
     time.sleep(WINDOW_S + 1)  # past the window's deadline: nothing may time out now
     counter.wait(lambda c: c.terminal.outbox.depth() == 0, "outbox acked")
