@@ -37,6 +37,7 @@ from gateway.boots import BootClocks
 from gateway.hooks import Command, EventContext, EventRefused, Hooks
 from gateway.metrics import Metrics
 from gateway.registry import hall_devices
+from gateway.store.sql import insert_new_rows
 from gateway.store.tables import devices, events, rejects
 from protocol import codec, ids, messages, topics
 from protocol.errors import ProtocolError
@@ -97,14 +98,6 @@ class Pending:
             "at_ms": self.at_ms,
             "received_ms": self.item.received_ms,
         }
-
-
-# Per device, so that the whole dedupe key (hall, device, event_id) is used as an index search.
-STORED_IDS = sa.select(events.c.event_id).where(
-    events.c.hall == sa.bindparam("hall"),
-    events.c.device == sa.bindparam("device"),
-    events.c.event_id.in_(sa.bindparam("ids", expanding=True)),
-)
 
 
 class Redo(Exception):
@@ -257,30 +250,16 @@ class Ingest:
         return Pending(item, device, msg.kind, body, at_ms)
 
     def _insert_events(self, conn: sa.Connection, pending: list[Pending]) -> set[tuple[str, str]]:
-        """Store the batch's events not stored before, in one statement; returns their keys.
+        """Store the batch's events not stored before; returns their keys.
 
-        (A concurrent writer storing one of them first makes the insert fail on the dedupe key;
-        the batch is then retried and finds it stored.)"""
+        One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING: the dedupe key skips an event
+        stored before (a redelivery), a second copy in this batch, or one a concurrent writer
+        stored first, and RETURNING names the rows that are new, with no lookup beforehand."""
         if not pending:
             return set()
-        wanted: dict[str, set[str]] = defaultdict(set)
-        for event in pending:
-            wanted[event.device.id].add(event.body["id"])
-        stored = {
-            (device, event_id)
-            for device, ids_ in wanted.items()
-            for event_id in conn.execute(
-                STORED_IDS, {"hall": self.hall, "device": device, "ids": sorted(ids_)}
-            ).scalars()
-        }
-        rows, fresh = [], set()
-        for event in pending:
-            if event.key not in stored and event.key not in fresh:
-                fresh.add(event.key)
-                rows.append(event.row(self.hall))
-        if rows:
-            conn.execute(events.insert(), rows)
-        return fresh
+        rows = [event.row(self.hall) for event in pending]
+        inserted = insert_new_rows(conn, events, ["hall", "device", "event_id"], rows)
+        return {(row.device, row.event_id) for row in inserted}
 
     def _event(
         self,
