@@ -38,6 +38,19 @@ class EventRefused(GatewayError, ValueError):
         self.reply = reply or []
 
 
+class EventDeferred(GatewayError):
+    """An event that needs an earlier event of the same device which has not arrived yet.
+
+    Redelivery after a crash or a reconnect can reorder a device's events (a rating ahead of its
+    rw_open). Such an event is neither stored nor acked: the device keeps it in its outbox and
+    sends it again, by which time the earlier event is stored."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
 @dataclass
 class Command:
     device: str

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from gateway.boots import BootClocks
-from gateway.hooks import Command, EventContext, EventRefused, Hooks
+from gateway.hooks import Command, EventContext, EventDeferred, EventRefused, Hooks
 from gateway.metrics import Metrics
 from gateway.registry import hall_devices
 from gateway.store.sql import insert_new_rows
@@ -67,6 +67,7 @@ class BatchResult:
     stored: list[str] = field(default_factory=list)  # kinds of newly stored events
     duplicates: int = 0
     refused: list[dict] = field(default_factory=list)
+    deferred: list[dict] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)
     outbox: dict[str, int] = field(default_factory=dict)
 
@@ -305,6 +306,9 @@ class Ingest:
         try:
             with conn.begin_nested():
                 self.hooks.dispatch(ctx)
+        except EventDeferred as exc:
+            self._deferred(conn, ctx, exc, result)
+            return
         except EventRefused as exc:
             self._refused(conn, ctx, exc.reason, exc.detail, result)
             result.commands.extend(exc.reply)
@@ -314,6 +318,23 @@ class Ingest:
             self._refused(conn, ctx, "hook_error", f"{type(exc).__name__}: {exc}", result)
             return
         self._accepted(ctx, result)
+
+    def _deferred(
+        self, conn: sa.Connection, ctx: EventContext, exc: EventDeferred, result: BatchResult
+    ) -> None:
+        """Neither stored nor acked: the device sends it again from its outbox."""
+        conn.execute(
+            events.delete().where(
+                events.c.hall == self.hall,
+                events.c.device == ctx.device,
+                events.c.event_id == ctx.body["id"],
+            )
+        )
+        result.acks[ctx.device].remove(ctx.body["id"])
+        result.acked_at.pop()  # _event appended this event's receipt time last
+        result.deferred.append(
+            {"device": ctx.device, "kind": ctx.kind, "id": ctx.body["id"], "reason": exc.reason}
+        )
 
     def _accepted(self, ctx: EventContext, result: BatchResult) -> None:
         result.stored.append(ctx.kind)
@@ -384,6 +405,8 @@ class Ingest:
         for refusal in result.refused:
             self.metrics.refused.labels(refusal["reason"]).inc()
             log.info("event refused", extra=refusal)
+        for deferral in result.deferred:
+            log.info("event deferred until the device resends it", extra=deferral)
         for reject in result.rejected:
             self.metrics.rejects.labels(reject["reason"]).inc()
             log.warning("message rejected", extra=reject)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from gateway.hooks import EventContext, EventRefused, Hooks
+from gateway.hooks import EventContext, EventDeferred, EventRefused, Hooks
 from gateway.store.prepared import Prepared
 from gateway.store.sql import upsert
-from gateway.store.tables import devices, rating_windows, ratings, shifts, stray_counts
+from gateway.store.tables import devices, events, rating_windows, ratings, shifts, stray_counts
 from gateway.timeutil import HallClock
+from protocol import ids
 from protocol.levels import is_bad
 
 # Built once, run with parameters: the ingest runs these for every rating (see bench/gateway_ingest);
@@ -121,6 +122,10 @@ class Ratings:
     def _open_window(self, ctx: EventContext) -> sa.Row:
         where = {"hall": ctx.hall, "device": ctx.device, "rw": ctx.body["rw"]}
         row = FIND_RW.first(ctx.conn, where)
+        if row is None and self._rw_open_may_still_arrive(ctx):
+            raise EventDeferred(
+                "rw_open_not_yet", f"rating window {ctx.body['rw']} on {ctx.device} not seen yet"
+            )
         if row is None:
             raise EventRefused(
                 "no_rating_window", f"no rating window {ctx.body['rw']} on {ctx.device}"
@@ -130,6 +135,22 @@ class Ratings:
                 "rating_window_closed", f"rating window {row.rw} is already {row.outcome}"
             )
         return row
+
+    @staticmethod
+    def _rw_open_may_still_arrive(ctx: EventContext) -> bool:
+        """The window's rw_open is an earlier event of this boot that is not stored yet."""
+        rw_boot, rw_seq = ids.split(ctx.body["rw"])
+        boot, seq = ids.split(ctx.body["id"])
+        if rw_boot != boot or rw_seq >= seq:
+            return False
+        seen = ctx.conn.execute(
+            sa.select(events.c.seq).where(
+                events.c.hall == ctx.hall,
+                events.c.device == ctx.device,
+                events.c.event_id == ctx.body["rw"],
+            )
+        ).first()
+        return seen is None
 
     def rating(self, ctx: EventContext) -> None:
         rw = self._open_window(ctx)

@@ -6,6 +6,7 @@ import pytest
 from support.gateway import GatewayHarness
 
 from gateway.store.tables import events, pauses, rating_windows, ratings, shifts, stray_counts
+from protocol import codec
 
 UID = "04A1B2C3"
 
@@ -162,3 +163,30 @@ def test_stray_presses_are_counted_per_device_and_day(gw):
         box.send_acked("stray", count=2)
     (row,) = gw.rows(stray_counts)
     assert row.device == "b-01" and row.count == 5
+
+
+def test_a_rating_that_overtakes_its_rw_open_waits_for_it_and_is_then_stored(gw):
+    """Redelivery after a gateway crash can put a rating ahead of its rw_open: the rating is
+    neither refused nor acked, so the device sends it again once the window is known."""
+    with gw.device("t-01") as dev:
+        dev.send_acked("badge", uid=UID, action="login")
+        rw = dev.next_id()
+        rating = dev.event("rating", rw=rw, level="very_dissatisfied")
+        topic = f"yp/1/{gw.hall}/t-01/evt/"
+        dev.publish_raw(topic + "rating", codec.encode_event("rating", rating))
+        dev.sync()
+        assert rating["id"] not in dev.acked
+        assert gw.rows(events, events.c.event_id == rating["id"]) == []
+        dev.send_acked("rw_open", id=rw, rw=rw, timeout_s=30, by="clerk")
+        dev.publish_raw(topic + "rating", codec.encode_event("rating", rating))  # the resend
+        dev.wait_ack(rating["id"])
+    (stored,) = gw.rows(ratings)
+    assert stored.level == "very_dissatisfied"
+    assert refused(gw, rating["id"]) is None
+
+
+def test_a_rating_for_a_window_never_opened_is_still_refused(gw):
+    with gw.device("t-01") as dev:
+        dev.send_acked("badge", uid=UID, action="login")
+        later = dev.rate("1-999", "satisfied")  # not an earlier event of this boot
+    assert refused(gw, later) == "no_rating_window"
