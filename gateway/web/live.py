@@ -41,6 +41,9 @@ class LiveEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+MIN_GAP_S = 0.25
+
+
 class Listener:
     """One SSE connection's queue, bound to the event loop that serves it."""
 
@@ -150,6 +153,9 @@ class LiveFeed:
                     self._publish(event)
             except Exception:  # noqa: BLE001 - a store hiccup must not end the live pages
                 log.exception("live feed poll failed; retrying")
+            # At most a few polls a second: under a burst of batches each poll would otherwise
+            # compete with the ingest, while a dashboard reads no faster than this anyway.
+            self._stop.wait(MIN_GAP_S)
 
     def _publish(self, event: LiveEvent) -> None:
         with self._lock:
