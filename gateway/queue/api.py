@@ -222,51 +222,26 @@ def make_router(svc: QueueService) -> APIRouter:
         assert isinstance(result, dict)
         return result
 
-    @router.post("/tickets", status_code=201)
-    def kiosk_issue(body: IssueIn, gw: Any = Depends(gateway_of), user: Any = user_dep) -> dict:
+    def issue(gw: Any, body: Any, source: str, who: str, **extra: Any) -> dict:
+        """Kiosk, guide and check-in differ only in the source, who and what else they pass."""
         matter = matter_of(body.matter)
         check_printer(body.printer)
         outcome = act(
-            gw,
-            lambda q: q.issue(
-                body.service, "kiosk", f"kiosk:{user.username}", svc.clock(), matter=matter
-            ),
+            gw, lambda q: q.issue(body.service, source, who, svc.clock(), matter=matter, **extra)
         )
         return issued(outcome, body.printer)
+
+    @router.post("/tickets", status_code=201)
+    def kiosk_issue(body: IssueIn, gw: Any = Depends(gateway_of), user: Any = user_dep) -> dict:
+        return issue(gw, body, "kiosk", f"kiosk:{user.username}")
 
     @router.post("/tickets/guide", status_code=201)
     def guide_issue(body: GuideIn, gw: Any = Depends(gateway_of), user: Any = staff_dep) -> dict:
-        matter = matter_of(body.matter)
-        check_printer(body.printer)
-        outcome = act(
-            gw,
-            lambda q: q.issue(
-                body.service,
-                "guide",
-                user.username,
-                svc.clock(),
-                priority=body.priority,
-                matter=matter,
-            ),
-        )
-        return issued(outcome, body.printer)
+        return issue(gw, body, "guide", user.username, priority=body.priority)
 
     @router.post("/checkin", status_code=201)
     def checkin(body: CheckinIn, gw: Any = Depends(gateway_of), user: Any = user_dep) -> dict:
-        matter = matter_of(body.matter)
-        check_printer(body.printer)
-        outcome = act(
-            gw,
-            lambda q: q.issue(
-                body.service,
-                "appointment",
-                user.username,
-                svc.clock(),
-                appointment_ms=body.appointment_ms,
-                matter=matter,
-            ),
-        )
-        return issued(outcome, body.printer)
+        return issue(gw, body, "appointment", user.username, appointment_ms=body.appointment_ms)
 
     @router.get("/windows")
     def windows(_u: Any = user_dep) -> list[dict[str, Any]]:
