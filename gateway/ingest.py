@@ -37,7 +37,7 @@ from gateway.boots import BootClocks
 from gateway.hooks import Command, EventContext, EventDeferred, EventRefused, Hooks
 from gateway.metrics import Metrics
 from gateway.registry import hall_devices
-from gateway.store.sql import insert_new_rows
+from gateway.store.prepared import NewRows
 from gateway.store.tables import devices, events, rejects
 from protocol import codec, ids, messages, topics
 from protocol.errors import ProtocolError
@@ -47,6 +47,8 @@ log = logging.getLogger("yuping.ingest")
 Publish = Callable[[str, bytes], None]
 ACK_IDS_MAX = 500  # protocol.messages ACK ids limit
 STORE_ATTEMPTS = 3
+EVENT_COLUMNS = ["hall", "device", "event_id", "kind", "body", "ts", "up", "at_ms", "received_ms"]
+INSERT_EVENTS = NewRows(events, ["hall", "device", "event_id"], EVENT_COLUMNS, json_text=("body",))
 
 
 @dataclass
@@ -86,19 +88,20 @@ class Pending:
     def __post_init__(self) -> None:
         self.key = (self.device.id, self.body["id"])
 
-    def row(self, hall: str) -> dict:
+    def row(self, hall: str) -> tuple:
+        """The events row, in EVENT_COLUMNS order; the body is stored as the device sent it."""
         body = self.body
-        return {
-            "hall": hall,
-            "device": self.device.id,
-            "event_id": body["id"],
-            "kind": self.kind,
-            "body": body,
-            "ts": body["ts"],
-            "up": body["up"],
-            "at_ms": self.at_ms,
-            "received_ms": self.item.received_ms,
-        }
+        return (
+            hall,
+            self.device.id,
+            body["id"],
+            self.kind,
+            self.item.payload.decode("utf-8"),
+            body["ts"],
+            body["up"],
+            self.at_ms,
+            self.item.received_ms,
+        )
 
 
 class Redo(Exception):
@@ -258,9 +261,8 @@ class Ingest:
         stored first, and RETURNING names the rows that are new, with no lookup beforehand."""
         if not pending:
             return set()
-        rows = [event.row(self.hall) for event in pending]
-        inserted = insert_new_rows(conn, events, ["hall", "device", "event_id"], rows)
-        return {(row.device, row.event_id) for row in inserted}
+        inserted = INSERT_EVENTS.insert(conn, [event.row(self.hall) for event in pending])
+        return {(device, event_id) for _hall, device, event_id in inserted}
 
     def _event(
         self,

@@ -10,14 +10,27 @@ from gateway.hooks import EventContext, Hooks
 
 
 class Pairing:
+    def __init__(self) -> None:
+        # The rating boxes of each terminal, worked out once per registry the ingest reads (one
+        # per batch), not per rw_open: (that registry, {terminal: [boxes]}).
+        self._boxes: tuple[Any, dict[str, list[str]]] = (None, {})
+
     def install(self, hooks: Hooks) -> None:
         hooks.on("rw_open", self.forward_prompt)
 
+    def boxes_of(self, registry: dict[str, Any], terminal: str) -> list[str]:
+        seen, boxes = self._boxes
+        if seen is not registry:
+            boxes = {}
+            for device in registry.values():
+                if device.kind == "ratingbox" and device.paired:
+                    boxes.setdefault(device.paired, []).append(device.id)
+            self._boxes = (registry, boxes)
+        return boxes.get(terminal, [])
+
     def forward_prompt(self, ctx: EventContext) -> None:
         # From the registry the ingest read for this batch: no query per rw_open.
-        boxes = [
-            d.id for d in ctx.devices.values() if d.paired == ctx.device and d.kind == "ratingbox"
-        ]
+        boxes = self.boxes_of(ctx.devices, ctx.device)
         fields: dict[str, Any] = {"timeout_s": ctx.body["timeout_s"]}
         if ctx.body.get("service"):
             fields["service"] = ctx.body["service"]

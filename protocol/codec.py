@@ -45,12 +45,25 @@ def _refuse_constant(name):
     raise ValueError("non-standard JSON constant " + name)
 
 
+try:  # one decoder for every message: json.loads with a keyword builds a new one each call
+    _DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+except (AttributeError, TypeError):
+    # MicroPython: no JSONDecoder, and its json has no NaN literal to refuse
+    _DECODER = None  # type: ignore[assignment]
+
+
 def _parse(text):
-    """json.loads that refuses NaN and Infinity, which no other JSON reader accepts."""
-    try:
-        return json.loads(text, parse_constant=_refuse_constant)
-    except TypeError:
-        return json.loads(text)  # MicroPython: no keyword arguments; it has no NaN literal either
+    """json.loads that refuses NaN and Infinity, which no other JSON reader accepts, and text
+    that is not Unicode (a lone surrogate escape, which a database's JSON type refuses)."""
+    if _DECODER is None:
+        return json.loads(text)
+    value = _DECODER.decode(text)
+    if "\\u" in text:
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("lone surrogate") from None
+    return value
 
 
 class Message:

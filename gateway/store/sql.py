@@ -30,21 +30,6 @@ def insert_new(conn: sa.Connection, table: sa.Table, keys: list[str], **values: 
     return conn.execute(_INSERT_NEW[key], values).first() is not None
 
 
-_INSERT_NEW_ROWS: dict[tuple[str, str, tuple[str, ...]], Any] = {}
-
-
-def insert_new_rows(
-    conn: sa.Connection, table: sa.Table, keys: list[str], rows: list[dict[str, Any]]
-) -> list[sa.Row]:
-    """Insert the rows whose `keys` are not taken (by a stored row or an earlier one of `rows`),
-    as multi-row INSERTs; returns the keys of the rows inserted."""
-    key = (conn.dialect.name, table.name, tuple(keys))
-    if key not in _INSERT_NEW_ROWS:
-        stmt = _insert(conn, table).on_conflict_do_nothing(index_elements=keys)
-        _INSERT_NEW_ROWS[key] = stmt.returning(*(table.c[k] for k in keys))
-    return list(conn.execute(_INSERT_NEW_ROWS[key], rows).all())
-
-
 _UPSERT: dict[tuple, Any] = {}
 
 

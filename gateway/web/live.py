@@ -96,7 +96,8 @@ class LiveFeed:
             hooks.on(kind, self._nudge)
 
     def _nudge(self, _ctx: Any) -> None:
-        self._wake.set()
+        if not self._wake.is_set():  # set() takes a lock; the ingest nudges for every event
+            self._wake.set()
 
     def subscribe(self, kinds: frozenset[str]) -> Listener:
         """Call from inside the event loop that serves the stream."""

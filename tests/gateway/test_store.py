@@ -220,6 +220,57 @@ def test_event_dedupe_key_holds_in_the_store(engine):
     assert (first, second) == (True, False)
 
 
+def test_new_rows_inserts_each_key_once_and_names_what_it_inserted(engine, monkeypatch):
+    """The ingest's batch insert: JSON text stored as sent, keys taken before or earlier in the
+    same call skipped, RETURNING naming only the new rows, across several statements."""
+    from gateway.ingest import EVENT_COLUMNS, INSERT_EVENTS
+
+    monkeypatch.setattr(INSERT_EVENTS, "CHUNK", 2)  # five rows: three statements
+
+    def row(event_id: str, body: str) -> tuple:
+        return (HALL, "t-01", event_id, "stray", body, 1, 2, 3, 4)
+
+    with engine.begin() as conn:
+        first = INSERT_EVENTS.insert(conn, [row("1-1", '{"count": 1, "名": "张三"}')])
+        again = INSERT_EVENTS.insert(
+            conn,
+            [row("1-1", "{}"), row("1-2", '{"count":2}'), row("1-2", "{}"), row("1-3", "[]")],
+        )
+    assert first == [(HALL, "t-01", "1-1")]
+    assert sorted(again) == [(HALL, "t-01", "1-2"), (HALL, "t-01", "1-3")]
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(events).order_by(events.c.event_id)).all()
+    assert [r.body for r in stored] == [{"count": 1, "名": "张三"}, {"count": 2}, []]
+    assert [r.kind for r in stored] == ["stray"] * 3
+    assert all(c in events.c for c in EVENT_COLUMNS)
+
+
+def test_prepared_parameters_are_what_sqlalchemy_would_send(engine):
+    """Every hot statement: the parameters laid out once match construct_params() + the type
+    conversions, on this store's dialect; a missing value is named."""
+    import gateway.ratings  # noqa: F401 - its statements join Prepared.ALL
+    from gateway.store.prepared import Prepared, _Compiled
+
+    samples = {sa.Integer: 7, sa.String: "x", sa.JSON: ["甲"], sa.Boolean: True}
+
+    def sample(bind: sa.BindParameter) -> object:
+        return next((v for t, v in samples.items() if isinstance(bind.type, t)), "x")
+
+    def plain(params: object) -> object:
+        values = params.values() if isinstance(params, dict) else params
+        return [getattr(v, "obj", v) for v in values]  # psycopg's Json wraps a JSON value
+
+    assert len(Prepared.ALL) >= 5
+    for prepared in Prepared.ALL:
+        compiled = _Compiled(prepared.statement, engine.dialect, prepared.column_keys)
+        binds = compiled.compiled.binds
+        values = {key: sample(binds[key]) for _pos, key, _conv in compiled.slots}
+        assert plain(compiled.params(values)) == plain(compiled.reference_params(values))
+        if compiled.slots:
+            with pytest.raises(sa.exc.ArgumentError, match=compiled.slots[0][1]):
+                compiled.params({})
+
+
 def test_ingest_over_mqtt_on_this_store(broker, tmp_path, hall, db_url):
     with GatewayHarness(broker, tmp_path, hall, db_url=db_url) as gw:
         gw.add_device("t-01", "terminal")
@@ -239,3 +290,14 @@ def test_ingest_over_mqtt_on_this_store(broker, tmp_path, hall, db_url):
         (rating,) = gw.rows(ratings)
         assert rating.bad and rating.staff_id is not None
         assert len(gw.rows(events, events.c.event_id == body["id"])) == 1
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Berlin"])
+def test_hall_day_is_the_local_date_across_midnights_and_clock_changes(zone):
+    """HallClock.day() remembers the last day's bounds; every answer must still be the date."""
+    clock = HallClock(zone)
+    start = clock.at("2026-03-27", 23 * 60)  # Berlin's clocks go forward on the 29th
+    for step in range(0, 4 * 24 * 60, 7):  # every 7 minutes over four days, and back again
+        for ms in (start + step * 60_000, start - step * 60_000):
+            expected = dt.datetime.fromtimestamp(ms / 1000, tz=clock.zone).date().isoformat()
+            assert clock.day(ms) == expected

@@ -2,7 +2,13 @@ import pytest
 
 from protocol import codec, ids, messages, topics
 from protocol.clock import better_boot_start, boot_start_estimate, corrected_time, skew_ms
-from protocol.errors import FieldError, TooLargeError, UnknownKindError, VersionError
+from protocol.errors import (
+    FieldError,
+    PayloadError,
+    TooLargeError,
+    UnknownKindError,
+    VersionError,
+)
 from protocol.levels import LEVEL_LABELS, LEVELS
 
 TS = 1795750000000
@@ -80,6 +86,17 @@ def test_size_limits():
         codec.encode_command("message", big)
     with pytest.raises(TooLargeError):
         codec.decode(topics.event("h", "d", "stray"), b"{" + b" " * 5000 + b"}")
+
+
+def test_text_that_is_not_unicode_is_refused():
+    """A lone surrogate escape decodes in Python but no database's JSON type takes it."""
+    topic = topics.event("h", "d", "rating")
+    for lone in (rb"\ud800", rb"x\udfff"):
+        raw = codec.encode(rating())[:-1] + b',"note":"' + lone + b'"}'
+        with pytest.raises(PayloadError):
+            codec.decode(topic, raw)
+    pair = codec.encode(rating())[:-1] + rb',"note":"\ud83d\ude00"}'
+    assert codec.decode(topic, pair).body["note"] == "\U0001f600"
 
 
 def test_chinese_text_round_trips_as_utf8():
