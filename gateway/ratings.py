@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from gateway.hooks import EventContext, EventDeferred, EventRefused, Hooks
-from gateway.store.prepared import Prepared
+from gateway.store.prepared import InsertId, Prepared
 from gateway.store.sql import upsert
 from gateway.store.tables import devices, events, rating_windows, ratings, shifts, stray_counts
 from gateway.timeutil import HallClock
@@ -28,10 +28,18 @@ OPEN_RW_COLUMNS = [
     "service_key", "opened_ms", *SERVICE_FIELDS,
 ]  # fmt: skip
 OPEN_RW = Prepared(rating_windows.insert(), OPEN_RW_COLUMNS)
-# The rating window, and whether its service already has a rating, in one query.
+# The rating window (what a rating needs of it), and whether its service already has a rating,
+# in one query.
+_rw = rating_windows.c
 FIND_RW = Prepared(
     sa.select(
-        rating_windows,
+        _rw.id,
+        _rw.rw,
+        _rw.outcome,
+        _rw.service_key,
+        _rw.window,
+        _rw.staff_id,
+        _rw.day,
         sa.select(ratings.c.id)
         .where(ratings.c.hall == rating_windows.c.hall)
         .where(ratings.c.service_key == rating_windows.c.service_key)
@@ -48,7 +56,7 @@ ADD_RATING_COLUMNS = [
     "hall", "rating_window_id", "service_key", "device", "event_id", "window", "staff_id", "day",
     "level", "reasons", "channel", "bad", "at_ms",
 ]  # fmt: skip
-ADD_RATING = Prepared(ratings.insert().returning(ratings.c.id), ADD_RATING_COLUMNS)
+ADD_RATING = InsertId(ratings, ADD_RATING_COLUMNS)
 CLOSE_RW = Prepared(
     rating_windows.update()
     .where(rating_windows.c.id == _b("rw_id"))
@@ -158,7 +166,7 @@ class Ratings:
             raise EventRefused("already_rated", f"service {rw.service_key} already has a rating")
         level = ctx.body["level"]
         bad = is_bad(level)
-        stored = ADD_RATING.one(
+        rating_id = ADD_RATING.insert(
             ctx.conn,
             {
                 "hall": ctx.hall,
@@ -176,7 +184,7 @@ class Ratings:
                 "at_ms": ctx.at_ms,
             },
         )
-        ctx.facts["rating"] = {"id": int(stored.id), "bad": bad}
+        ctx.facts["rating"] = {"id": rating_id, "bad": bad}
         self._close(ctx, rw, "rated")
 
     def unrated(self, ctx: EventContext) -> None:

@@ -157,6 +157,30 @@ class Prepared:
             cursor.close()
 
 
+class InsertId(Prepared):
+    """An INSERT of one row into a table with an integer primary key `id`; `insert` returns it.
+
+    SQLite hands the new id over as the cursor's lastrowid; its RETURNING clause cost twice the
+    rest of the insert (20 µs of 29 for a rating). Other stores are asked with RETURNING."""
+
+    def __init__(self, table: sa.Table, column_keys: list[str]) -> None:
+        super().__init__(table.insert(), column_keys)
+        self.returning = Prepared(table.insert().returning(table.c.id), column_keys)
+
+    def insert(self, conn: sa.Connection, values: dict[str, Any]) -> int:
+        if conn.dialect.name != "sqlite":
+            return int(self.returning.one(conn, values).id)
+        c = self._compiled(conn)
+        if not c.direct:
+            key = conn.execute(self.statement, values).inserted_primary_key
+            return int(key[0])  # type: ignore[index]
+        cursor = self._cursor(conn, c, values)
+        try:
+            return int(cursor.lastrowid)
+        finally:
+            cursor.close()
+
+
 class NewRows:
     """Insert rows unless their `keys` are taken (by a stored row or an earlier one of the same
     call); returns the keys of the rows inserted. One multi-row INSERT … ON CONFLICT DO NOTHING
