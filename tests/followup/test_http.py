@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from support.gateway import GatewayHarness
+from support.terminal import wait_for
 
 from gateway.followup.tables import followup_cases, followup_steps
 from gateway.store.tables import ratings
@@ -133,7 +134,11 @@ def test_stats_download_alert_feed_and_upload_report_for_the_manager(gw, http):
         {"start": day, "end": day, "format": "pdf"},
     )]  # fmt: skip
     assert bad == [400, 400, 400]
-    alerts = http.get("/api/alerts/recent", headers=boss)
+    # The watcher thread publishes the case's alert after the rating's commit, not before its ack.
+    alerts = wait_for(
+        lambda: (got := http.get("/api/alerts/recent", headers=boss)).json() and got,
+        what="the bad rating's alert",
+    )
     assert [a["kind"] for a in alerts.json()] == ["bad_rating"]
     assert alerts.json()[0]["title"] == "3号窗口 张三 收到差评：非常不满意"
     report = http.get("/api/upload/report", headers=boss, params={"day": gw.rows(ratings)[0].day})
