@@ -31,6 +31,7 @@ DEBIAN_FOR_TEST = {
     "chromium": "/usr/bin/chromium",
     "fonts-wqy-zenhei": "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "espeak-ng": "/usr/bin/espeak-ng",
+    "alsa-utils": "/usr/bin/aplay",  # the terminal plays its voice clips through aplay
     "poppler-utils": "/usr/bin/pdftoppm",
 }
 DEBIAN_FOR_DEMO = {
