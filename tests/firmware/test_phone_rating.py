@@ -42,6 +42,10 @@ def open_with_qr(counter):
     counter.wait(lambda c: c.view.mode == v.RATING_QR, "QR code shown")
     url = counter.view.qr_url
     assert url.startswith("http://gw.local:8080/r/") and qr_fits(url)
+    # A citizen takes seconds to scan; the test scans at once, so it waits as long as the gateway
+    # needs to store the window's rw_open (the link is unknown until then).
+    counter.wait(lambda c: c.terminal.outbox.open_window() and c.terminal.outbox.depth() == 0,
+                 "rw_open acked")  # fmt: skip
     return "/r/" + url.rsplit("/", 1)[1]
 
 
