@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from gateway.store.sql import upsert
+from gateway.store.sql import Upsert
 from gateway.store.tables import device_boots
 from protocol import clock
 
@@ -22,6 +22,9 @@ KNOWN_START = sa.select(device_boots.c.start_ms).where(
     device_boots.c.hall == _b("hall"),
     device_boots.c.device == _b("device"),
     device_boots.c.boot == _b("boot"),
+)
+SAVE_START = Upsert(
+    device_boots, ["hall", "device", "boot"], ["hall", "device", "boot", "start_ms"]
 )
 NEWEST_BOOT = sa.select(sa.func.max(device_boots.c.boot)).where(
     device_boots.c.hall == _b("hall"), device_boots.c.device == _b("device")
@@ -68,7 +71,7 @@ class BootClocks:
         """Write the better estimates learnt so far (inside the batch's transaction)."""
         for (device, boot), start in self._unsaved.items():
             values = {"hall": self.hall, "device": device, "boot": boot, "start_ms": start}
-            upsert(conn, device_boots, ["hall", "device", "boot"], values)
+            SAVE_START.run(conn, values)
 
     def saved(self) -> None:
         """The transaction that flushed has committed."""

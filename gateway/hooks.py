@@ -58,7 +58,7 @@ class Command:
     fields: dict[str, Any]
 
 
-@dataclass
+@dataclass(slots=True)
 class EventContext:
     conn: sa.Connection
     hall: str

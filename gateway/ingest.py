@@ -51,7 +51,7 @@ EVENT_COLUMNS = ["hall", "device", "event_id", "kind", "body", "ts", "up", "at_m
 INSERT_EVENTS = NewRows(events, ["hall", "device", "event_id"], EVENT_COLUMNS, json_text=("body",))
 
 
-@dataclass
+@dataclass(slots=True)
 class Inbound:
     topic: str
     payload: bytes
@@ -59,7 +59,7 @@ class Inbound:
     mono: float  # time.monotonic() at receipt, for the ack latency
 
 
-@dataclass
+@dataclass(slots=True)
 class BatchResult:
     """What a batch's transaction decided; published, counted and logged only after commit."""
 
@@ -74,7 +74,7 @@ class BatchResult:
     outbox: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class Pending:
     """A valid device event of a batch, before it is stored."""
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from gateway.hooks import EventContext, EventDeferred, EventRefused, Hooks
 from gateway.store.prepared import InsertId, Prepared
-from gateway.store.sql import upsert
+from gateway.store.sql import Upsert
 from gateway.store.tables import devices, events, rating_windows, ratings, shifts, stray_counts
 from gateway.timeutil import HallClock
 from protocol import ids
@@ -51,6 +51,9 @@ FIND_RW = Prepared(
         rating_windows.c.device == _b("device"),
         rating_windows.c.rw == _b("rw"),
     )
+)
+ADD_STRAYS = Upsert(
+    stray_counts, ["hall", "device", "day"], ["hall", "device", "day", "count"], add=("count",)
 )
 ADD_RATING_COLUMNS = [
     "hall", "rating_window_id", "service_key", "device", "event_id", "window", "staff_id", "day",
@@ -205,4 +208,4 @@ class Ratings:
             "day": self.clock.day(ctx.at_ms),
             "count": count,
         }
-        upsert(ctx.conn, stray_counts, ["hall", "device", "day"], values, add=("count",))
+        ADD_STRAYS.run(ctx.conn, values)

@@ -23,7 +23,7 @@ _KIND_CHARS = "abcdefghijklmnopqrstuvwxyz_"
 def _valid(text, chars, longest):
     if not isinstance(text, str) or not 1 <= len(text) <= longest:
         return False
-    return all(ch in chars for ch in text)
+    return not text.strip(chars)  # every character is one of chars
 
 
 def valid_id(text):

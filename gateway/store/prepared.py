@@ -110,9 +110,13 @@ class Prepared:
 
     ALL: list[Prepared] = []  # every one made, for the test that checks their parameters
 
-    def __init__(self, statement: Any, column_keys: list[str] | None = None) -> None:
+    def __init__(
+        self, statement: Any, column_keys: list[str] | None = None, dialect: str | None = None
+    ) -> None:
+        """`dialect`: the one store the statement is written for (an upsert), None for any."""
         self.statement = statement
         self.column_keys = column_keys
+        self.dialect = dialect
         self._by_dialect: dict[str, _Compiled] = {}
         Prepared.ALL.append(self)
 

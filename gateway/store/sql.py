@@ -7,6 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gateway.store.prepared import Prepared
+
 
 def _insert(conn: sa.Connection, table: sa.Table) -> Any:
     if conn.dialect.name == "postgresql":
@@ -30,6 +32,37 @@ def insert_new(conn: sa.Connection, table: sa.Table, keys: list[str], **values: 
     return conn.execute(_INSERT_NEW[key], values).first() is not None
 
 
+def _upsert_statement(
+    conn: sa.Connection, table: sa.Table, keys: list[str], columns: list[str], add: tuple[str, ...]
+) -> Any:
+    stmt = _insert(conn, table)
+    changed = {
+        name: table.c[name] + stmt.excluded[name] if name in add else stmt.excluded[name]
+        for name in columns
+        if name not in keys
+    }
+    return stmt.on_conflict_do_update(index_elements=keys, set_=changed)
+
+
+class Upsert:
+    """upsert() for the ingest's hot path: built once per store and run as a Prepared statement.
+    Every call gives the same `columns`."""
+
+    def __init__(
+        self, table: sa.Table, keys: list[str], columns: list[str], add: tuple[str, ...] = ()
+    ) -> None:
+        self.table, self.keys, self.columns, self.add = table, keys, columns, add
+        self._by_dialect: dict[str, Prepared] = {}
+
+    def run(self, conn: sa.Connection, values: dict[str, Any]) -> None:
+        found = self._by_dialect.get(conn.dialect.name)
+        if found is None:
+            stmt = _upsert_statement(conn, self.table, self.keys, self.columns, self.add)
+            found = Prepared(stmt, self.columns, dialect=conn.dialect.name)
+            self._by_dialect[conn.dialect.name] = found
+        found.run(conn, values)
+
+
 _UPSERT: dict[tuple, Any] = {}
 
 
@@ -44,11 +77,5 @@ def upsert(
     the new value, the other non-key columns replaced."""
     key = (conn.dialect.name, table.name, tuple(keys), tuple(sorted(values)), add)
     if key not in _UPSERT:
-        stmt = _insert(conn, table)
-        changed = {
-            name: table.c[name] + stmt.excluded[name] if name in add else stmt.excluded[name]
-            for name in values
-            if name not in keys
-        }
-        _UPSERT[key] = stmt.on_conflict_do_update(index_elements=keys, set_=changed)
+        _UPSERT[key] = _upsert_statement(conn, table, keys, list(values), add)
     conn.execute(_UPSERT[key], values)
