@@ -100,6 +100,7 @@ def gateway(
         gw = Gateway(cfg).start()
     except GatewayError as exc:
         raise click.ClickException(str(exc)) from exc
+    gw.settle()
     click.echo(
         f"gateway for hall {cfg.hall} on {cfg.broker}, store {cfg.db}, http {cfg.http or 'off'}",
         err=True,
