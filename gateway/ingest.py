@@ -16,6 +16,9 @@ Rejected (never stored, never acked), each with a counted and logged reason:
   unknown_device           the topic names a device not registered in this hall
   device_mismatch          the event contradicts the device's registration: a hello whose kind
                            or pairing differs, badge or clerk events from a rating box
+  id_conflict              an id already stored with other content: not a redelivery but a second
+                           sender under this device's topic (a cloned configuration) or a
+                           reused id; acking it would make the sender drop an event never stored
 A device publishing under ANOTHER registered device's topic is indistinguishable here from that
 device; only the broker can tell, by checking the client's credentials against the topic (the
 ACL written by `yuping provision`, see docs/gateway.md).
@@ -218,9 +221,16 @@ class Ingest:
                 if event is not None:
                     pending.append(event)
             fresh = self._insert_events(conn, pending)
+            kept = self._stored_bodies(conn, {e.key for e in pending if e.key not in fresh})
             for event in pending:
-                self._event(conn, event, event.key in fresh, result, careful, registered)
-                fresh.discard(event.key)  # a second copy in the same batch is a duplicate
+                if event.key in fresh:
+                    fresh.discard(event.key)  # a second copy in the same batch is a duplicate
+                    kept[event.key] = event.body
+                    self._event(conn, event, True, result, careful, registered)
+                elif kept.get(event.key, event.body) != event.body:
+                    self._reject(conn, event.item, _conflict(event), result)
+                else:
+                    self._event(conn, event, False, result, careful, registered)
             self.clocks.flush(conn)
         return result
 
@@ -263,6 +273,20 @@ class Ingest:
             return set()
         inserted = INSERT_EVENTS.insert(conn, [event.row(self.hall) for event in pending])
         return {(device, event_id) for _hall, device, event_id in inserted}
+
+    def _stored_bodies(
+        self, conn: sa.Connection, keys: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], dict]:
+        """The stored bodies of events a batch holds again (redeliveries are rare: one query)."""
+        if not keys:
+            return {}
+        key = sa.tuple_(events.c.device, events.c.event_id)
+        rows = conn.execute(
+            sa.select(events.c.device, events.c.event_id, events.c.body).where(
+                events.c.hall == self.hall, key.in_(sorted(keys))
+            )
+        )
+        return {(row.device, row.event_id): row.body for row in rows}
 
     def _event(
         self,
@@ -424,6 +448,17 @@ class Ingest:
             log.exception("invalid command not sent", extra={"device": command.device})
             return
         self.publish(topic, payload)
+
+
+def _conflict(event: Pending) -> Rejected:
+    """The same id with another body: not a redelivery. A second device publishing under this
+    one's id (a cloned configuration, a device under another's topic) or a device that reused
+    an id: acking it would make its sender drop an event never stored."""
+    return Rejected(
+        "id_conflict",
+        f"event {event.body['id']} of {event.device.id} was stored with other content",
+        event.device.id,
+    )
 
 
 def _topic_device(topic: str) -> str | None:

@@ -61,6 +61,38 @@ def test_outbox_event_of_an_older_boot_gets_that_boots_clock(gw):
     assert replayed.at_ms < hello8.at_ms
 
 
+def test_same_id_with_other_content_is_rejected_not_acked_and_the_first_kept(gw):
+    """A redelivery carries the same event; another body under a stored id is a second sender
+    under this device's topic (a cloned configuration) or a reused id. Acking it would make its
+    sender drop an event that was never stored."""
+    from gateway.ingest import Inbound
+
+    with gw.device("t-01") as dev:
+        first = dev.event("stray", count=1)
+        topic = topics.event(gw.hall, "t-01", "stray")
+        dev.publish_raw(topic, codec.encode_event("stray", first))
+        dev.wait_ack(first["id"])
+        dev.acked.clear()
+        other = dict(first, count=9)
+        dev.publish_raw(topic, codec.encode_event("stray", other))
+        dev.sync()
+        assert first["id"] not in dev.acked
+        # Both copies in one batch: the first is stored, the second refused the same way.
+        twin = dev.event("stray", count=2)
+        batch = [
+            Inbound(topic, codec.encode_event("stray", b), 1, time.monotonic())
+            for b in (twin, dict(twin, count=3), twin)
+        ]
+        gw.gateway.ingest.process(batch)
+        dev.wait_ack(twin["id"])
+    stored = {r.event_id: r.body["count"] for r in gw.rows(events, events.c.kind == "stray")}
+    assert stored == {first["id"]: 1, twin["id"]: 2}
+    assert gw.rejects() == ["id_conflict", "id_conflict"]
+    assert 'yuping_rejects_total{reason="id_conflict"} 2.0' in (
+        gw.gateway.metrics.exposition().decode()
+    )
+
+
 BAD = [
     ("bad_payload", "stray", b"{not json"),
     ("bad_field", "stray", b'{"v":1,"id":"1-1","ts":1,"up":1,"count":"many"}'),
