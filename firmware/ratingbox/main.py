@@ -19,10 +19,10 @@ def run():
     box = RatingBox(cfg, outbox, State(), Keys(cfg["keys"]), Leds(cfg["leds"]), clock)
     link = Link(cfg, outbox, box.command, clock, network.WLAN(network.STA_IF))
     while True:
-        before = outbox.depth()
+        before = outbox.added
         box.tick()
         link.poll(connected_hook=box.hello)
-        if outbox.depth() > before:
+        if outbox.added > before:
             link.send_new()
         time.sleep_ms(20)
 

@@ -21,6 +21,9 @@ class FileOutbox:
         self.max_events = max_events
         self.events = []  # [(kind, body)] in order
         self.lines = 0
+        # Events kept since boot. The main loop publishes when this grows; the depth cannot tell
+        # it, since an ack handled in the same pass takes one away as a key press adds one.
+        self.added = 0
         self._load()
 
     def _load(self):
@@ -54,6 +57,7 @@ class FileOutbox:
             return False
         self._append("E " + json.dumps({"k": kind, "b": body}))
         self.events.append((kind, body))
+        self.added += 1
         return True
 
     def _drop_one(self, incoming):

@@ -127,10 +127,10 @@ class RunningBox:
 
     def _loop(self) -> None:
         while self.running:
-            before = self.outbox.depth()
+            before = self.outbox.added
             self.box.tick()
             self.link.poll(connected_hook=self.box.hello)
-            if self.outbox.depth() > before:
+            if self.outbox.added > before:
                 self.link.send_new()
             time.sleep(0.02)
 

@@ -145,6 +145,21 @@ out({"ids": [b["id"] for k, b in outbox.pending()], "boot": box.ids.boot, "next"
     assert second["boot"] == 2 and second["next"] == "2-1"
 
 
+def test_a_new_event_is_seen_even_when_an_ack_takes_one_away_in_the_same_pass():
+    """main.py publishes when `added` grows. Comparing depths missed a key press whose pass also
+    handled an ack: the rating then waited for the resend timer (30 s)."""
+    (seen,) = run_box("""
+boot(); box.tick()
+box.command("prompt", {"v": 1, "ts": 1, "timeout_s": 30})
+before_depth, before_added = outbox.depth(), outbox.added
+keys.queue = [1]; box.tick()                      # the press adds the rating …
+outbox.ack([b["id"] for k, b in outbox.pending()][:1])   # … the same pass acks an earlier event
+out({"depth": [before_depth, outbox.depth()], "added": [before_added, outbox.added]})
+""")
+    assert seen["depth"][0] == seen["depth"][1]  # the depth cannot tell a new event came
+    assert seen["added"][1] == seen["added"][0] + 1
+
+
 def test_window_open_at_power_loss_becomes_unrated_power_loss():
     (got,) = run_box("""
 boot(); box.tick()
