@@ -26,6 +26,7 @@ from gateway.ingest import Ingest
 from gateway.metrics import Metrics
 from gateway.mqtt import BrokerRefused, MqttLink
 from gateway.ratings import Ratings
+from gateway.receiver import EventReceiver, ReceiverSettings
 from gateway.registry import ensure_hall, hall_devices
 from gateway.shifts import Shifts
 from gateway.store import make_engine, migrate
@@ -77,10 +78,22 @@ class Gateway:
             user=broker.user,
             password=broker.password,
             tls=broker.tls,
+            events=False,
         )
         self.ingest = Ingest(
             self.engine, config.hall, self.hooks, self.metrics, self.mqtt.publish, config.batch_max
         )
+        # The device events arrive through a process of their own (gateway/receiver.py).
+        receiving = ReceiverSettings(
+            config.hall,
+            broker.host,
+            broker.port,
+            client_id,
+            broker.user,
+            broker.password,
+            broker.tls,
+        )
+        self.receiver: EventReceiver | None = EventReceiver(receiving, self.ingest.submit_received)
         Presence(config).install(self.hooks)
         Shifts(self.clock).install(self.hooks)
         Ratings(self.clock).install(self.hooks)
@@ -107,10 +120,25 @@ class Gateway:
         except BrokerRefused:  # a set-up error: leave nothing running
             self.stop()
             raise
+        if self.receiver is not None:  # after the login was checked: same broker, same account
+            self.receiver.start(broker_timeout if self.mqtt.connected.is_set() else 0)
         if self.config.http_host_port:
             self._start_http(*self.config.http_host_port)
         log.info("gateway started", extra={"hall": self.hall})
         return self
+
+    def online(self) -> bool:
+        """Connected to the broker and subscribed to the hall's device events and states."""
+        events = self.receiver is None or self.receiver.subscribed.is_set()
+        return self.mqtt.connected.is_set() and events
+
+    def wait_online(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self.online():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
 
     def settle(self) -> None:
         """For the long-running service, once started: keep what start-up made (modules, the
@@ -126,6 +154,8 @@ class Gateway:
             self._http.should_exit = True
             if self._http_thread is not None:
                 self._http_thread.join(timeout=10)
+        if self.receiver is not None:
+            self.receiver.stop()  # no new events; what it had taken goes to the ingest first
         self.ingest.stop()
         for service in reversed(self.services):
             service.stop()

@@ -154,6 +154,12 @@ class Ingest:
         """Called from the MQTT thread: queue only, never block on the store."""
         self.inbox.put(Inbound(topic, bytes(payload), int(time.time() * 1000), time.monotonic()))
 
+    def submit_received(self, batch: list[tuple[str, bytes, int, float]]) -> None:
+        """Events the receiver process took: (topic, payload, receipt ms, time.monotonic())."""
+        put = self.inbox.put
+        for topic, payload, received_ms, mono in batch:
+            put(Inbound(topic, payload, received_ms, mono))
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="yuping-ingest", daemon=True)
         self._thread.start()

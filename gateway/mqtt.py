@@ -34,8 +34,9 @@ class BrokerRefused(GatewayError, ConnectionError):
 
 
 class MqttLink:
-    """Subscribes to a hall's device events and states with QoS 1 on a persistent session, so
-    events published while the gateway is down wait in the broker for it."""
+    """Subscribes to a hall's device states (and events, unless a receiver process takes them)
+    with QoS 1 on a persistent session, so what is published while the gateway is down waits in
+    the broker for it; publishes the gateway's acks and commands, its birth and will."""
 
     def __init__(
         self,
@@ -47,8 +48,12 @@ class MqttLink:
         user: str | None = None,
         password: str | None = None,
         tls: TlsFiles | None = None,
+        events: bool = True,
     ):
+        """`events`: subscribe to the hall's device events too (else only to their states: the
+        gateway receives events in a process of its own, gateway/receiver.py)."""
         self.hall = hall
+        self.events = events
         self.host = host
         self.port = port
         self.user = user
@@ -116,7 +121,10 @@ class MqttLink:
             )
             return
         self.refused = None
-        client.subscribe([(topics.hall_events(self.hall), 1), (topics.hall_states(self.hall), 1)])
+        wanted = [(topics.hall_states(self.hall), 1)]
+        if self.events:
+            wanted.append((topics.hall_events(self.hall), 1))
+        client.subscribe(wanted)
         client.publish(topics.gateway_state(self.hall), self._state(True), qos=1, retain=True)
         log.info("connected to broker", extra={"broker": self.address, "user": self.user})
 

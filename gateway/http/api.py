@@ -50,7 +50,7 @@ def _write(gw: Any, action: Any) -> Any:
 def healthz(gw: Any = Depends(gateway_of)) -> dict[str, Any]:
     with gw.engine.connect() as conn:
         conn.execute(sa.text("select 1"))
-    broker = gw.mqtt.connected.is_set()
+    broker = gw.online()
     return {
         "ok": broker,
         "hall": gw.hall,

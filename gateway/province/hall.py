@@ -47,6 +47,7 @@ class HallGateway(Gateway):
     ) -> None:
         super().__init__(config, engine, subsystems)
         self.mqtt = Outlet(config.hall, publish)
+        self.receiver = None  # the worker's connection receives the hall's events
         self.ingest.publish = publish
 
     def prepare(self) -> None:

@@ -75,7 +75,7 @@ class GatewayHarness:
 
     def start(self) -> GatewayHarness:
         self.gateway.start()
-        if not self.gateway.mqtt.connected.wait(WAIT_S):
+        if not self.gateway.wait_online(WAIT_S):
             raise RuntimeError("gateway did not subscribe on the test broker")
         return self
 
