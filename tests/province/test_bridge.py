@@ -17,7 +17,7 @@ WAIT_S = 60
 
 def hall_broker(hall: str, central: Broker) -> Broker:
     bridge = Bridge(hall, central.url, restart_s=(1, 2))
-    return Broker(extra_config=render(bridge)).start()
+    return Broker(extra_config=render(bridge))  # started by the `with` that uses it
 
 
 def assert_once(db_url: str, hall: str, dev: OutboxDevice) -> None:

@@ -57,6 +57,9 @@ class Broker:
         return f"mqtt://127.0.0.1:{self.port}"
 
     def start(self) -> Broker:
+        if self.proc is not None and self.proc.poll() is None:
+            # A second process on the same port cannot listen, and the first would outlive close().
+            raise RuntimeError(f"the broker on port {self.port} is already running")
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [self.binary, "-c", str(self.conf)], stdout=log, stderr=subprocess.STDOUT
