@@ -60,3 +60,21 @@ def test_a_stopped_gateway_leaves_no_receiver(broker, tmp_path, hall):
     assert alive(pid)
     harness.stop()
     wait_for(lambda: not alive(pid), timeout=5, what="the receiver gone")
+
+
+def test_a_gateway_started_before_its_broker_receives_once_the_broker_is_up(tmp_path, hall):
+    from support.broker import Broker
+
+    late = Broker()
+    harness = GatewayHarness(late, tmp_path, hall)
+    harness.gateway.start(broker_timeout=0.5)  # the broker is not there yet: both keep trying
+    try:
+        assert not harness.gateway.online()
+        late.start()
+        assert harness.gateway.wait_online(30)
+        harness.add_device("t-01", "terminal")
+        with harness.device("t-01") as dev:
+            dev.send_acked("stray", count=1)
+    finally:
+        harness.stop()
+        late.close()
