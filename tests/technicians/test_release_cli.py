@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -21,20 +22,16 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def sign(key: Path, version: str, archive: Path) -> tuple[int, str]:
+    return run("release", "sign", "--key", str(key), "--version", version, str(archive))
+
+
 def test_keygen_sign_and_the_device_check_agree(tmp_path):
     code, out = run("release", "keygen", "--out", str(tmp_path / "keys"))
     assert code == 0 and "never copy it to a gateway" in out
     assert (tmp_path / "keys" / "release.key").stat().st_mode & 0o077 == 0
     archive = make_release(tmp_path, "0.2.0")
-    code, out = run(
-        "release",
-        "sign",
-        "--key",
-        str(tmp_path / "keys" / "release.key"),
-        "--version",
-        "0.2.0",
-        str(archive),
-    )
+    code, out = sign(tmp_path / "keys" / "release.key", "0.2.0", archive)
     assert code == 0, out
     signed = json.loads((tmp_path / "firmware-0.2.0.tar.manifest.json").read_text())
     assert signed["release"] == "r-0.2.0" and signed["size"] == archive.stat().st_size
@@ -53,25 +50,9 @@ def test_second_keygen_is_refused(tmp_path):
 def test_bad_version_and_wrong_key_file_are_refused(tmp_path):
     assert run("release", "keygen", "--out", str(tmp_path / "k"))[0] == 0
     archive = make_release(tmp_path, "0.2.0")
-    code, out = run(
-        "release",
-        "sign",
-        "--key",
-        str(tmp_path / "k" / "release.key"),
-        "--version",
-        "0.2.0 beta",
-        str(archive),
-    )
+    code, out = sign(tmp_path / "k" / "release.key", "0.2.0 beta", archive)
     assert code != 0 and "version must be" in out
-    code, out = run(
-        "release",
-        "sign",
-        "--key",
-        str(tmp_path / "k" / "release.pub"),
-        "--version",
-        "0.2.0",
-        str(archive),
-    )
+    code, out = sign(tmp_path / "k" / "release.pub", "0.2.0", archive)
     assert code != 0 and "not a readable release signing key" in out
     assert not (tmp_path / "firmware-0.2.0.tar.manifest.json").exists()
 
@@ -109,18 +90,7 @@ def test_import_on_the_gateway_checks_before_accepting(tmp_path):
 
     assert run("release", "keygen", "--out", str(tmp_path / "k"))[0] == 0
     archive = make_release(tmp_path, "0.2.0")
-    assert (
-        run(
-            "release",
-            "sign",
-            "--key",
-            str(tmp_path / "k" / "release.key"),
-            "--version",
-            "0.2.0",
-            str(archive),
-        )[0]
-        == 0
-    )
+    assert sign(tmp_path / "k" / "release.key", "0.2.0", archive)[0] == 0
     db = f"sqlite:///{tmp_path / 'gw.db'}"
     args = [
         "release",
@@ -140,18 +110,7 @@ def test_import_on_the_gateway_checks_before_accepting(tmp_path):
     assert not (tmp_path / "served").exists()
 
     archive = make_release(tmp_path, "0.2.0")
-    assert (
-        run(
-            "release",
-            "sign",
-            "--key",
-            str(tmp_path / "k" / "release.key"),
-            "--version",
-            "0.2.0",
-            str(archive),
-        )[0]
-        == 0
-    )
+    assert sign(tmp_path / "k" / "release.key", "0.2.0", archive)[0] == 0
     code, out = run(*args, str(archive))
     assert code == 0, out
     engine = make_engine(db)
