@@ -76,8 +76,9 @@ class EventReceiver:
             log.warning("event receiver not subscribed yet; retrying")
 
     def _spawn(self) -> None:
-        ours, theirs = _context().Pipe()
-        process = _context().Process(
+        context = _context()
+        ours, theirs = context.Pipe()
+        process = context.Process(
             target=_receiver_main,
             args=(theirs, self.settings),
             name=f"yuping-rx-{self.settings.hall}",
